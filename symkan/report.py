@@ -1,0 +1,368 @@
+"""Run reports: a Markdown summary of a result, and the one function that writes a run folder.
+
+`report_markdown` is pure (a mapping in, a string out). `write_run` is the only place
+in symkan that writes a run's files; it writes them all or none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+__all__ = ["report_markdown", "write_run"]
+
+_MISSING = "—"
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+
+def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None = None) -> str:
+    """Return a Markdown report of one run.
+
+    Parameters
+    ----------
+    result : Mapping
+        The run's result. ``formula`` (str) is required; the other keys are shown when
+        present: ``latex``, ``r2`` and ``rmse`` (held-out), ``complexity``, ``seconds``,
+        ``device``, ``width`` (list of int), ``target``, ``features`` (list of str),
+        ``source`` (CSV name), ``settings`` (dict), ``edges`` (list of dicts with
+        ``layer, i, j, name, a, b, c, d, r2``; each edge is ``c*name(a*x + b) + d``)
+        and ``candidates`` (list of dicts with ``name, formula, rmse, complexity``).
+    files : collection of str, optional
+        Names of the files written next to the report. The report shows
+        ``diagram.svg`` as an image when it is among them, otherwise links
+        ``diagram.dot`` (when it is among them, or when ``files`` is None).
+
+    Returns
+    -------
+    str
+        Markdown text, ending in a newline.
+
+    Examples
+    --------
+    >>> md = report_markdown({"formula": "sin(x)", "latex": r"\\sin{\\left(x \\right)}",
+    ...                       "r2": 1.0, "target": "y"})
+    >>> print(md.splitlines()[0])
+    # symkan report: y
+    >>> "y = sin(x)" in md
+    True
+    """
+    if "formula" not in result:
+        raise ValueError(
+            f"result has no 'formula'; its keys are {sorted(result)}. "
+            "Pass the mapping that the pipeline returns."
+        )
+    target = str(result.get("target") or "y")
+    features = [str(f) for f in result.get("features") or ()]
+    width = [int(w) for w in result.get("width") or ()]
+
+    out: list[str] = [f"# symkan report: {_inline(target)}", ""]
+
+    source = result.get("source")
+    if source or features:
+        data = f"Fitted {_code(target)}" + (f" from {_code(source)}" if source else "")
+        if features:
+            data += " using " + ", ".join(_code(f) for f in features)
+        out += [data + ".", ""]
+
+    out += ["## Formula", ""]
+    latex = result.get("latex")
+    if latex:
+        out += ["```math", str(latex).strip(), "```", ""]
+    out += ["```text", f"{target} = {result['formula']}", "```", ""]
+
+    out += ["## Metrics", "", "| metric | value |", "|---|---|"]
+    out.append(f"| R² (held-out) | {_num(result.get('r2'), 8)} |")
+    out.append(f"| RMSE (held-out) | {_num(result.get('rmse'))} |")
+    out.append(f"| complexity | {_num(result.get('complexity'))} |")
+    seconds = result.get("seconds")
+    out.append(f"| time | {_MISSING if seconds is None else _num(seconds, 4) + ' s'} |")
+    out.append(f"| device | {_cell(result.get('device'))} |")
+    out.append("")
+
+    out += ["## Network", ""]
+    if width:
+        out += [f"Layer widths {_code(json.dumps(width))}, inputs first.", ""]
+    diagram = _diagram_line(files)
+    if diagram:
+        out += [diagram, ""]
+
+    settings = result.get("settings")
+    if settings:
+        out += ["## Settings", "", "| setting | value |", "|---|---|"]
+        for key, value in settings.items():
+            out.append(f"| {_cell(key)} | {_code(_plain(value))} |")
+        out.append("")
+
+    edges = result.get("edges")
+    if edges:
+        out += [
+            "## Edges",
+            "",
+            "Each edge computes `c*f(a*x + b) + d`; R² is the fit of that form to the learned curve.",
+            "",
+            "| layer | from | to | f | a | b | c | d | R² |",
+            "|---:|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        n_layers = len(width) - 1
+        for e in edges:
+            layer = e.get("layer")
+            src = _node_name(layer == 0, e.get("i"), features)
+            dst = _node_name(
+                n_layers > 0 and layer == n_layers - 1 and width[-1] == 1, e.get("j"), [target]
+            )
+            row = [
+                _cell(layer),
+                src,
+                dst,
+                _code(e["name"]) if e.get("name") is not None else _MISSING,
+                *(_num(e.get(k)) for k in ("a", "b", "c", "d")),
+                _num(e.get("r2"), 4),
+            ]
+            out.append("| " + " | ".join(row) + " |")
+        out.append("")
+
+    candidates = result.get("candidates")
+    if candidates:
+        out += [
+            "## Candidates",
+            "",
+            "| # | name | formula | RMSE | complexity |",
+            "|---:|---|---|---:|---:|",
+        ]
+        for rank, cand in enumerate(candidates, start=1):
+            formula = cand.get("formula")
+            row = [
+                str(rank),
+                _cell(cand.get("name")),
+                _code(formula) if formula is not None else _MISSING,
+                _num(cand.get("rmse")),
+                _num(cand.get("complexity")),
+            ]
+            out.append("| " + " | ".join(row) + " |")
+        out.append("")
+
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _diagram_line(files: Collection[str] | None) -> str | None:
+    if files is not None and "diagram.svg" in files:
+        return "![Network diagram](diagram.svg)"
+    if files is None or "diagram.dot" in files:
+        return (
+            "Diagram: [diagram.dot](diagram.dot) "
+            "(make an image with `dot -Tsvg diagram.dot -o diagram.svg`)."
+        )
+    return None
+
+
+def _node_name(named: bool, index: Any, names: Sequence[str]) -> str:
+    if index is None:
+        return _MISSING
+    if named and isinstance(index, int) and 0 <= index < len(names):
+        return _code(names[index])
+    return f"node {_cell(index)}"
+
+
+def _num(value: Any, digits: int = 6) -> str:
+    """Format a number for a table cell; missing values become an em dash."""
+    if value is None:
+        return _MISSING
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)  # numpy scalars, Decimal, ...
+        except (TypeError, ValueError):
+            return _cell(value)
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    """Text that is safe inside one Markdown table cell."""
+    if value is None:
+        return _MISSING
+    return _inline(str(value)).replace("|", "\\|")
+
+
+def _inline(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _code(value: Any) -> str:
+    """An inline code span, safe inside a table cell."""
+    text = _inline(str(value)).replace("|", "\\|")
+    if "`" in text:
+        return f"`` {text} ``"
+    return f"`{text}`"
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def write_run(
+    out_dir: str | os.PathLike[str],
+    files: Mapping[str, str | bytes],
+    *,
+    overwrite: bool = True,
+) -> pathlib.Path:
+    """Write a run folder atomically: all of ``files`` or, on any error, nothing.
+
+    The files are written into a temporary folder next to ``out_dir`` (same parent,
+    prefix ``.symkan-``), which then takes the place of ``out_dir``. An existing
+    ``out_dir`` is moved aside, replaced and deleted: its old contents are not merged.
+    If anything fails, the temporary folder is removed and an existing ``out_dir`` is
+    left as it was.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        The run folder. Missing parent folders are created.
+    files : Mapping[str, str | bytes]
+        File name → content. Names are relative POSIX paths (``"report.md"``,
+        ``"plots/loss.svg"``) without ``..``; ``str`` content is written as UTF-8
+        exactly as given, ``bytes`` as is.
+    overwrite : bool
+        Replace an existing ``out_dir``; with False an existing one is an error.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path of the run folder.
+
+    Raises
+    ------
+    ValueError
+        A file name is not a plain relative path, or ``out_dir`` is the current
+        folder, one of its parents, the home folder or a file-system root.
+    TypeError
+        A content is neither ``str`` nor ``bytes``.
+    FileExistsError
+        ``out_dir`` exists and ``overwrite`` is False, or it is a file or a symbolic link.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     run = write_run(pathlib.Path(tmp) / "run", {"report.md": "# hi\\n"})
+    ...     sorted(p.name for p in run.iterdir())
+    ['report.md']
+    """
+    out = pathlib.Path(os.path.abspath(os.fspath(out_dir)))
+    payload = {_check_name(name): _as_bytes(name, content) for name, content in files.items()}
+    _check_layout(payload)
+    _check_target(out, overwrite)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".symkan-", dir=out.parent))
+    try:
+        # Write into a subfolder made with os.mkdir so the final folder gets the usual
+        # umask permissions, not mkdtemp's 0o700.
+        new = staging / "run"
+        new.mkdir()
+        for rel, data in payload.items():
+            path = new.joinpath(*rel.parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, data)
+        if out.exists():
+            old = staging / "old"
+            os.replace(out, old)
+            try:
+                os.replace(new, out)
+            except BaseException:
+                os.replace(old, out)  # put the previous run back
+                raise
+        else:
+            os.replace(new, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # the partial new run, or the old one
+    return out
+
+
+def _write_file(path: pathlib.Path, data: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
+
+
+def _check_name(name: object) -> PurePosixPath:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"file name {name!r} must be a non-empty string such as 'report.md'")
+    rel = PurePosixPath(name)
+    bad = (
+        "\\" in name
+        or "\0" in name
+        or rel.is_absolute()
+        or PureWindowsPath(name).drive != ""
+        or any(part in ("..", ".") for part in name.split("/"))
+        or name.endswith("/")
+        or "//" in name
+    )
+    if bad:
+        raise ValueError(
+            f"file name {name!r} is not a plain relative path; use names like 'report.md' "
+            "or 'plots/loss.svg' (no '..', '.', backslashes or leading '/')"
+        )
+    return rel
+
+
+def _as_bytes(name: str, content: object) -> bytes:
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    if isinstance(content, (bytes, bytearray)):
+        return bytes(content)
+    raise TypeError(
+        f"content of {name!r} is a {type(content).__name__}; write_run takes str or bytes "
+        "(render or serialise it first)"
+    )
+
+
+def _check_layout(payload: Mapping[PurePosixPath, bytes]) -> None:
+    dirs = {parent for rel in payload for parent in rel.parents if parent != PurePosixPath(".")}
+    clash = sorted(str(rel) for rel in payload if rel in dirs)
+    if clash:
+        raise ValueError(f"{clash[0]!r} is both a file and a folder in files; rename one of them")
+
+
+def _check_target(out: pathlib.Path, overwrite: bool) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise FileExistsError(
+            f"out_dir {str(out)!r} exists and is not a folder "
+            "(a file or a symbolic link); remove it or choose another out_dir"
+        )
+    if not out.exists():
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f"out_dir {str(out)!r} already exists; choose another out_dir or pass overwrite=True"
+        )
+    cwd = pathlib.Path.cwd().resolve()
+    real = out.resolve()
+    protected = {cwd, *cwd.parents, pathlib.Path.home().resolve(), pathlib.Path(real.anchor)}
+    if real in protected:
+        raise ValueError(
+            f"out_dir {str(out)!r} would replace the current folder, one of its parents, "
+            "the home folder or a root; overwrite deletes the old folder, so choose a "
+            "dedicated run folder such as 'runs/my-run'"
+        )

@@ -1,0 +1,81 @@
+"""Pure B-spline mathematics: grids, basis functions and least-squares coefficients.
+
+Everything here is a function of tensors; nothing holds state. Shapes use
+``batch`` for samples, ``in`` for input nodes and ``coeff`` for basis
+functions per edge (``grid_size + k``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def uniform_grid(
+    low: torch.Tensor, high: torch.Tensor, grid_size: int, k: int
+) -> torch.Tensor:
+    """Knots of a uniform grid over ``[low, high]`` per input, extended by ``k`` each side.
+
+    Parameters
+    ----------
+    low, high : (in,) tensors
+    grid_size : number of intervals inside ``[low, high]``
+    k : spline order (3 = cubic)
+
+    Returns
+    -------
+    (in, grid_size + 2k + 1) tensor of increasing knots.
+
+    Examples
+    --------
+    >>> uniform_grid(torch.tensor([-1.0]), torch.tensor([1.0]), 2, 1)
+    tensor([[-2., -1.,  0.,  1.,  2.]])
+    """
+    h = (high - low) / grid_size  # (in,)
+    steps = torch.arange(-k, grid_size + k + 1, dtype=low.dtype, device=low.device)
+    return low[:, None] + steps[None, :] * h[:, None]  # (in, G + 2k + 1)
+
+
+def basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
+    """B-spline basis of order ``k`` at ``x`` by the Cox-de Boor recursion.
+
+    Parameters
+    ----------
+    x : (batch, in)
+    grid : (in, G + 2k + 1) knots, increasing along the last axis
+
+    Returns
+    -------
+    (batch, in, G + k) basis values; they sum to 1 inside the grid's inner range.
+    """
+    x = x.unsqueeze(-1)  # (batch, in, 1)
+    g = grid.unsqueeze(0)  # (1, in, knots)
+    bases = ((x >= g[..., :-1]) & (x < g[..., 1:])).to(x.dtype)  # (batch, in, knots-1)
+    for p in range(1, k + 1):
+        left = (x - g[..., : -(p + 1)]) / (g[..., p:-1] - g[..., : -(p + 1)])
+        right = (g[..., p + 1 :] - x) / (g[..., p + 1 :] - g[..., 1:-p])
+        bases = left * bases[..., :-1] + right * bases[..., 1:]
+    return bases  # (batch, in, G + k)
+
+
+def fit_coefficients(
+    x: torch.Tensor, y: torch.Tensor, grid: torch.Tensor, k: int, ridge: float = 1e-8
+) -> torch.Tensor:
+    """Least-squares spline coefficients so that ``sum_c coef * basis ≈ y`` per edge.
+
+    Parameters
+    ----------
+    x : (batch, in) sample inputs
+    y : (batch, in, out) target value of edge (in → out) at each sample
+    grid : (in, G + 2k + 1)
+
+    Returns
+    -------
+    (out, in, G + k) coefficients (the layout `KANLayer` stores).
+    """
+    A = basis(x, grid, k).permute(1, 0, 2)  # (in, batch, coeff)
+    B = y.permute(1, 0, 2)  # (in, batch, out)
+    AtA = A.transpose(1, 2) @ A  # (in, coeff, coeff)
+    eye = torch.eye(AtA.shape[-1], dtype=AtA.dtype, device=AtA.device)
+    AtA = AtA + ridge * eye * AtA.diagonal(dim1=1, dim2=2).mean(-1, keepdim=True)[..., None]
+    coef = torch.linalg.solve(AtA, A.transpose(1, 2) @ B)  # (in, coeff, out)
+    return coef.permute(2, 0, 1).contiguous()  # (out, in, coeff)

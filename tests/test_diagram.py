@@ -1,0 +1,179 @@
+"""Diagram tests: golden DOT text from a hand-built view; rendering when `dot` exists."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+
+from symkan import diagram
+from symkan.diagram import EdgeView, NetworkView, dot_available, render, to_dot
+from symkan.errors import SymkanError
+
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not on PATH")
+
+
+@pytest.fixture
+def tiny() -> NetworkView:
+    """[2, 1, 1]: two snapped edges and one spline edge."""
+    return NetworkView(
+        widths=(2, 1, 1),
+        edges=(
+            EdgeView(1, 0, 0, "x^2", "x^2", 0.25, True),  # out of order on purpose
+            EdgeView(0, 0, 0, "sin", "0.5*sin(3.14*x + 0.1)", 1.0, True),
+            EdgeView(0, 1, 0, "spline", None, 0.5, False),
+        ),
+        input_names=("x", "y"),
+        output_name="f",
+    )
+
+
+GOLDEN = """\
+digraph symkan {
+  graph [rankdir=BT, nodesep=0.5, ranksep=0.9, fontname="Helvetica,Arial,sans-serif"];
+  node [fontname="Helvetica,Arial,sans-serif", fontsize=12];
+  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10, arrowsize=0.5];
+  label="f(x, y)";
+  labelloc=t;
+  subgraph layer0 {  // inputs
+    rank=same;
+    n0_0 [label="x", shape=box, style=rounded];
+    n0_1 [label="y", shape=box, style=rounded];
+    n0_0 -> n0_1 [style=invis];
+  }
+  subgraph layer1 {  // hidden
+    rank=same;
+    n1_0 [label="+", shape=circle, width=0.3, fixedsize=true, fontsize=10];
+  }
+  subgraph layer2 {  // output
+    rank=same;
+    n2_0 [label="f", shape=box, style="rounded,bold"];
+  }
+  n0_0 -> n1_0 [label="sin", tooltip="0.5*sin(3.14*x + 0.1)", penwidth=3.50, \
+color="#000000", fontcolor="#000000"];
+  n0_1 -> n1_0 [label="spline", tooltip="spline (not snapped)", style=dashed, penwidth=2.00, \
+color="#d62728a6", fontcolor="#d62728a6"];
+  n1_0 -> n2_0 [label="x^2", tooltip="x^2", penwidth=1.25, color="#8f8f8f", fontcolor="#8f8f8f"];
+}
+"""
+
+
+def _edge_lines(dot: str) -> list[str]:
+    return [ln.strip() for ln in dot.splitlines() if "->" in ln and "invis" not in ln]
+
+
+def test_golden_dot(tiny):
+    assert to_dot(tiny, title="f(x, y)") == GOLDEN
+
+
+def test_deterministic_and_order_independent(tiny):
+    shuffled = dataclasses.replace(tiny, edges=tuple(reversed(tiny.edges)))
+    assert to_dot(tiny) == to_dot(shuffled) == to_dot(tiny)
+    assert "label=" not in to_dot(tiny).split("subgraph")[0]  # no title → no graph label
+
+
+def test_every_edge_appears_and_unsnapped_are_dashed():
+    edges = tuple(
+        EdgeView(0, i, j, "sin", f"sin({i}*x)", (i + j) / 5, snapped=(i, j) != (2, 1))
+        for i in range(3)
+        for j in range(2)
+    ) + (EdgeView(1, 0, 0, "exp", "exp(x)", 1.0, True), EdgeView(1, 1, 0, "x", "x", 0.1, True))
+    view = NetworkView(
+        (3, 2, 1), edges, ("a", "b", "c"), "y", node_kinds=(("sum", "mult"), ("sum",))
+    )
+    lines = _edge_lines(to_dot(view))
+    assert len(lines) == len(edges)
+    for e in edges:
+        (line,) = [
+            ln for ln in lines if ln.startswith(f"n{e.layer}_{e.i} -> n{e.layer + 1}_{e.j} ")
+        ]
+        assert ("style=dashed" in line) is (not e.snapped)
+    assert 'label="×"' in to_dot(view)  # the mult node
+    assert 'label="+"' in to_dot(view)
+
+
+def test_labels_are_escaped():
+    view = NetworkView(
+        widths=(3, 1),
+        edges=(EdgeView(0, 0, 0, 'say "hi"', None, 1.0, False),),
+        input_names=("theta_1", 'a"b', "back\\slash"),
+        output_name="E_kin\nnew",
+    )
+    dot = to_dot(view, title='"quoted" title')
+    assert 'label="theta_1"' in dot  # underscores are fine inside a quoted DOT string
+    assert 'label="a\\"b"' in dot
+    assert 'label="back\\\\slash"' in dot
+    assert 'label="E_kin\\nnew"' in dot
+    assert 'label="say \\"hi\\""' in dot
+    assert 'label="\\"quoted\\" title"' in dot
+
+
+def test_strength_is_clipped_and_nan_is_weakest():
+    def line(strength: float) -> str:
+        view = NetworkView((1, 1), (EdgeView(0, 0, 0, "x", "x", strength, True),), ("x",), "y")
+        return _edge_lines(to_dot(view))[0]
+
+    assert line(7.0) == line(1.0)
+    assert line(-1.0) == line(0.0) == line(float("nan"))
+    assert "penwidth=0.50" in line(0.0) and "penwidth=3.50" in line(1.0)
+
+
+def test_several_outputs_are_indexed():
+    view = NetworkView((1, 2), (), ("x",), "y")
+    dot = to_dot(view)
+    assert 'label="y[0]"' in dot and 'label="y[1]"' in dot
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"widths": (2,)}, "at least two layers"),
+        ({"input_names": ("x",)}, "one name per input"),
+        ({"node_kinds": (("sum",),)}, "one kind per node"),
+        ({"node_kinds": (("max",), ("sum",))}, "'sum' or 'mult'"),
+        ({"edges": (EdgeView(0, 2, 0, "x", "x", 1.0, True),)}, "does not fit widths"),
+        ({"edges": (EdgeView(0, 0, 0, "x", "x", 1, True),) * 2}, "appears twice"),
+    ],
+)
+def test_inconsistent_view_raises(tiny, change, message):
+    with pytest.raises(ValueError, match=message):
+        to_dot(dataclasses.replace(tiny, **change))
+
+
+@needs_dot
+def test_render_svg_contains_names(tiny):
+    view = dataclasses.replace(tiny, input_names=("theta_1", "omega"))
+    svg = render(to_dot(view), "svg").decode("utf-8")
+    assert "<svg" in svg
+    assert "theta_1" in svg and "omega" in svg
+
+
+@needs_dot
+def test_render_reports_dot_errors():
+    with pytest.raises(SymkanError, match="failed with exit status"):
+        render("digraph { this is not DOT")
+
+
+def test_render_rejects_odd_format():
+    with pytest.raises(ValueError, match="not a Graphviz output format"):
+        render("digraph {}", "svg -o /tmp/x")
+
+
+def test_render_without_dot_says_how_to_install(monkeypatch, tmp_path, tiny):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` anywhere
+    assert not dot_available()
+    with pytest.raises(SymkanError, match="apt-get install graphviz") as err:
+        render(to_dot(tiny))
+    assert "brew install graphviz" in str(err.value)
+    assert "conda install graphviz" in str(err.value)
+
+
+def test_dot_available_follows_which(monkeypatch):
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    assert dot_available() is False
+    with pytest.raises(SymkanError, match="`dot` was not found"):
+        render("digraph {}")
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: "/opt/bin/dot")
+    assert dot_available() is True

@@ -1,0 +1,234 @@
+"""Report tests: Markdown content, and write_run's all-or-nothing behaviour."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from symkan import report
+from symkan.report import report_markdown, write_run
+
+
+def _edge(layer, i, j, name, a, b, c, d, r2) -> dict:
+    return {"layer": layer, "i": i, "j": j, "name": name, "a": a, "b": b, "c": c, "d": d, "r2": r2}
+
+
+@pytest.fixture
+def result() -> dict:
+    return {
+        "formula": "0.5*sin(3.14*x_1) + x_2**2",
+        "latex": r"0.5 \sin{\left(3.14 x_{1} \right)} + x_{2}^{2}",
+        "r2": 0.99999991234,
+        "rmse": 0.00123456789,
+        "complexity": 7,
+        "seconds": 12.3456,
+        "device": "cpu",
+        "width": [2, 2, 1],
+        "target": "y",
+        "features": ["x_1", "x_2"],
+        "source": "data.csv",
+        "settings": {"steps": 200, "lamb": 0.001, "grid": [5, 10]},
+        "edges": [
+            _edge(0, 0, 0, "sin", 3.14, 0.0, 0.5, 0.0, 0.9999),
+            _edge(0, 1, 1, "x^2", 1.0, 0.0, 1.0, 0.0, 1.0),
+            _edge(1, 0, 0, "x", 1.0, 0.0, 1.0, 0.0, 1.0),
+        ],
+        "candidates": [
+            {
+                "name": "best",
+                "formula": "0.5*sin(3.14*x_1) + x_2**2",
+                "rmse": 0.0012,
+                "complexity": 7,
+            },
+            {"name": "simpler", "formula": "x_2**2 | 0", "rmse": 0.35, "complexity": 3},
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+
+def test_report_has_formula_metrics_and_tables(result):
+    md = report_markdown(result)
+    assert "```math\n" + result["latex"] + "\n```" in md
+    assert "y = 0.5*sin(3.14*x_1) + x_2**2" in md
+    assert "| R² (held-out) | 0.99999991 |" in md
+    assert "| RMSE (held-out) | 0.00123457 |" in md
+    assert "| complexity | 7 |" in md
+    assert "| time | 12.35 s |" in md
+    assert "| device | cpu |" in md
+    assert "`[2, 2, 1]`" in md
+    assert "| grid | `[5, 10]` |" in md
+    assert "| 0 | `x_1` | node 0 | `sin` | 3.14 | 0 | 0.5 | 0 | 0.9999 |" in md
+    assert "| 1 | node 0 | `y` | `x` | 1 | 0 | 1 | 0 | 1 |" in md
+    assert "`x_2**2 \\| 0`" in md  # a pipe inside a table cell is escaped
+    assert "`data.csv`" in md and "`x_2`" in md
+    assert md.endswith("\n") and not md.endswith("\n\n")
+
+
+def test_report_links_svg_when_written_else_dot(result):
+    assert "![Network diagram](diagram.svg)" in report_markdown(
+        result, files=["report.md", "diagram.dot", "diagram.svg"]
+    )
+    for files in (None, ["report.md", "diagram.dot"]):
+        md = report_markdown(result, files=files)
+        assert "diagram.svg)" not in md
+        assert "[diagram.dot](diagram.dot)" in md
+    assert "diagram" not in report_markdown(result, files=["report.md"]).lower()
+
+
+def test_report_with_only_a_formula():
+    md = report_markdown({"formula": "x"})
+    assert "y = x" in md
+    assert "| R² (held-out) | — |" in md
+    assert "## Edges" not in md and "## Candidates" not in md and "```math" not in md
+
+
+def test_report_without_formula_says_so():
+    with pytest.raises(ValueError, match="no 'formula'"):
+        report_markdown({"r2": 1.0})
+
+
+# ----------------------------------------------------------------------------- write_run
+
+
+def _leftovers(folder) -> list[str]:
+    return sorted(p for p in os.listdir(folder) if p.startswith(".symkan-"))
+
+
+def _read_all(folder) -> dict[str, bytes]:
+    return {
+        os.path.relpath(os.path.join(root, f), folder): open(os.path.join(root, f), "rb").read()
+        for root, _, names in os.walk(folder)
+        for f in names
+    }
+
+
+def test_write_run_writes_all_files(tmp_path):
+    out = tmp_path / "deep" / "run"
+    got = write_run(out, {"report.md": "# ü\n", "d.svg": b"<svg/>", "plots/loss.txt": "1\r\n2"})
+    assert got == out and got.is_absolute()
+    assert _read_all(out) == {
+        "report.md": "# ü\n".encode(),
+        "d.svg": b"<svg/>",
+        os.path.join("plots", "loss.txt"): b"1\r\n2",  # text is written exactly as given
+    }
+    assert _leftovers(out.parent) == []
+
+
+def test_write_run_overwrite_replaces_whole_folder(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, {"a.txt": "old", "stale.txt": "old"})
+    write_run(str(out), {"a.txt": "new"})
+    assert _read_all(out) == {"a.txt": b"new"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_write_run_refuses_existing_without_overwrite(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, {"a.txt": "old"})
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_run(out, {"a.txt": "new"}, overwrite=False)
+    assert _read_all(out) == {"a.txt": b"old"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_write_run_into_existing_empty_folder(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    write_run(out, {"a.txt": "x"})
+    assert _read_all(out) == {"a.txt": b"x"}
+
+
+def test_failure_mid_write_leaves_nothing_new(tmp_path, monkeypatch):
+    calls = []
+    real = report._write_file
+
+    def flaky(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(path, data)
+
+    monkeypatch.setattr(report, "_write_file", flaky)
+    files = {"a.txt": "1", "b.txt": "2", "c.txt": "3"}
+
+    with pytest.raises(OSError, match="disk full"):
+        write_run(tmp_path / "fresh", files)
+    assert not (tmp_path / "fresh").exists()
+    assert _leftovers(tmp_path) == []
+
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("precious")
+    calls.clear()
+    with pytest.raises(OSError, match="disk full"):
+        write_run(existing, files)
+    assert _read_all(existing) == {"keep.txt": b"precious"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_failure_while_swapping_restores_old_run(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    write_run(out, {"a.txt": "old"})
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.path.basename(os.fspath(src)) == "run" and os.fspath(dst) == str(out):
+            raise OSError("cannot rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", replace)
+    with pytest.raises(OSError, match="cannot rename"):
+        write_run(out, {"a.txt": "new"})
+    monkeypatch.undo()
+    assert _read_all(out) == {"a.txt": b"old"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_bad_content_type_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, {"a.txt": "old"})
+    with pytest.raises(TypeError, match="'b.json' is a dict"):
+        write_run(out, {"a.txt": "new", "b.json": {"not": "bytes"}})
+    with pytest.raises(TypeError):
+        write_run(tmp_path / "other", {"a.txt": "x", "n": 3})
+    assert _read_all(out) == {"a.txt": b"old"}
+    assert not (tmp_path / "other").exists()
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape.txt", "/abs.txt", "a/../../b", "", "./a", "a\\b", "C:x", "dir/"]
+)
+def test_unsafe_names_are_rejected(tmp_path, name):
+    with pytest.raises(ValueError, match="file name"):
+        write_run(tmp_path / "run", {name: "x"})
+    assert os.listdir(tmp_path) == []
+
+
+def test_file_and_folder_clash_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="both a file and a folder"):
+        write_run(tmp_path / "run", {"a": "x", "a/b": "y"})
+    assert os.listdir(tmp_path) == []
+
+
+def test_refuses_to_replace_the_current_folder(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    for target in (".", tmp_path):
+        with pytest.raises(ValueError, match="current folder"):
+            write_run(target, {"a.txt": "x"})
+    assert _read_all(work) == {"mine.txt": b"keep"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_out_dir_that_is_a_file_is_rejected(tmp_path):
+    target = tmp_path / "run"
+    target.write_text("a file")
+    with pytest.raises(FileExistsError, match="not a folder"):
+        write_run(target, {"a.txt": "x"})
+    assert target.read_text() == "a file"
