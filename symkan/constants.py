@@ -364,27 +364,35 @@ class _Model:
             J = self.evaluate(cols, full, g, jac=True)[1][:, idx]
             return np.where(np.isfinite(J), J, 0.0)
 
-        try:
-            with np.errstate(all="ignore"):
-                result = least_squares(
-                    residual,
-                    p[idx],
-                    jac=jacobian,
-                    method="trf",
-                    x_scale="jac",
-                    ftol=1e-12,
-                    xtol=1e-12,
-                    gtol=1e-12,
-                    max_nfev=max_nfev,
-                )
-        except (ValueError, np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
-            return p, start
-        trial = p.copy()
-        trial[idx] = result.x
-        error = _rmse_of(self.evaluate(cols, trial, g)[0], y)
-        if np.all(np.isfinite(trial)) and error <= start:
-            return trial, error
-        return p, start
+        # Levenberg-Marquardt (MINPACK, QR-based) is the fast choice for tall
+        # problems; it cannot step around non-finite residuals, so when it ends
+        # non-finite or no better, the trust-region method (which can) retries.
+        methods = ["lm", "trf"] if idx.size <= y.size else ["trf"]
+        best, best_error = p, start
+        for method in methods:
+            try:
+                with np.errstate(all="ignore"):
+                    result = least_squares(
+                        residual,
+                        p[idx],
+                        jac=jacobian,
+                        method=method,
+                        x_scale="jac",
+                        ftol=1e-12,
+                        xtol=1e-12,
+                        gtol=1e-12,
+                        max_nfev=max_nfev,
+                    )
+            except (ValueError, np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
+                continue
+            trial = p.copy()
+            trial[idx] = result.x
+            error = _rmse_of(self.evaluate(cols, trial, g)[0], y)
+            if np.all(np.isfinite(trial)) and error <= best_error:
+                best, best_error = trial, error
+            if best_error < start:
+                break
+        return best, best_error
 
     def influence(self, cols, p, g) -> np.ndarray:
         """RMS over the data of the first-order change of the output when each

@@ -39,6 +39,7 @@ class Node:
     fixed: dict[int, float] = field(default_factory=dict)
     children: tuple[Node, ...] = ()
     value: float = 0.0
+    offset: float = 0.0  # products: f = offset + Π (f_g - offset) / (value - offset)^(k-1)
 
     def leaves(self) -> list[Node]:
         if self.kind in ("leaf", "block"):
@@ -48,9 +49,33 @@ class Node:
 
 @dataclass(frozen=True)
 class SeparabilityConfig:
-    samples: int = 256
-    tol_add: float = 3e-3  # rms mixed difference / std(f), below which: no interaction
-    tol_mul: float = 3e-3  # rms mixed product difference / mean(f²)
+    """How small a normalised mixed difference must be to count as "no interaction".
+
+    ``rule="fixed"``: below ``tol``. ``rule="gap"``: the scores of a node are sorted and
+    cut at the first ratio gap (at least ``min_gap``) above the bottom cluster, whose
+    top must stay below ``cap`` (the noise floor of the test); scores all below ``tol``
+    mean no interaction at all. ``tol`` and ``cap`` scale with the surrogate's error.
+    """
+
+    samples: int = 1024
+    rule: str = "gap"
+    tol: float = 3e-3
+    cap: float = 0.2
+    min_gap: float = 2.0
+
+
+def threshold(scores: np.ndarray, config: SeparabilityConfig) -> float:
+    """The interaction threshold for one node's pair scores (upper triangle used)."""
+    vals = np.sort(scores[np.triu_indices_from(scores, 1)])
+    if vals.size == 0 or config.rule == "fixed" or vals[-1] <= config.tol:
+        return config.tol
+    lower, upper = vals[:-1], vals[1:]
+    ratio = upper / np.maximum(lower, 1e-300)
+    ok = (lower <= config.cap) & (ratio >= config.min_gap)
+    if not ok.any():
+        return config.tol
+    k = int(np.argmax(ok))  # the first qualifying gap: above it every pair interacts
+    return float(np.sqrt(lower[k] * upper[k]))
 
 
 def restricted(f: Surrogate, fixed: dict[int, float]) -> Surrogate:
@@ -78,10 +103,13 @@ def _random_points(
 def interactions(
     f: Surrogate, vars: tuple[int, ...], fixed: dict[int, float], low: np.ndarray,
     high: np.ndarray, rng: np.random.Generator, samples: int = 256,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Additive and multiplicative interaction scores of every pair of ``vars``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Interaction scores of every pair of ``vars``: additive, multiplicative, and
+    multiplicative after removing the best constant offset ``c`` (``f - c`` a product).
 
-    Returns two ``(len(vars), len(vars))`` arrays of normalised rms mixed differences.
+    Returns three ``(len(vars), len(vars))`` arrays of normalised rms mixed differences
+    and the offset. With ``A`` the additive and ``P`` the product mixed difference of
+    ``f``, those of ``f - c`` are ``A`` and ``P - c·A``; ``c`` is their least-squares zero.
     """
     g = restricted(f, fixed)
     base = _random_points(vars, fixed, low, high, samples, rng)  # (m, D)
@@ -90,10 +118,10 @@ def interactions(
     scale_add = float(np.std(f00)) + 1e-300
     scale_mul = float(np.mean(f00**2)) + 1e-300
     k = len(vars)
-    add, mul = np.zeros((k, k)), np.zeros((k, k))
+    add, mul, mul_c = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
     pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
     if not pairs:
-        return add, mul
+        return add, mul, mul_c, 0.0
     singles = []
     for a in range(k):
         X = base.copy()
@@ -107,12 +135,16 @@ def interactions(
     values = g(np.concatenate(singles + doubles))  # one surrogate call for all pairs
     f1 = values[: k * samples].reshape(k, samples)
     f2 = values[k * samples :].reshape(len(pairs), samples)
+    d_add = np.stack([f00 + f2[p] - f1[a] - f1[b] for p, (a, b) in enumerate(pairs)])
+    d_mul = np.stack([f00 * f2[p] - f1[a] * f1[b] for p, (a, b) in enumerate(pairs)])
+    offset = float(np.sum(d_mul * d_add) / (np.sum(d_add**2) + 1e-300))
+    scale_c = float(np.mean((f00 - offset) ** 2)) + 1e-300
     for p, (a, b) in enumerate(pairs):
-        d_add = f00 + f2[p] - f1[a] - f1[b]
-        d_mul = f00 * f2[p] - f1[a] * f1[b]
-        add[a, b] = add[b, a] = np.sqrt(np.mean(d_add**2)) / scale_add
-        mul[a, b] = mul[b, a] = np.sqrt(np.mean(d_mul**2)) / scale_mul
-    return add, mul
+        add[a, b] = add[b, a] = np.sqrt(np.mean(d_add[p] ** 2)) / scale_add
+        mul[a, b] = mul[b, a] = np.sqrt(np.mean(d_mul[p] ** 2)) / scale_mul
+        shifted = d_mul[p] - offset * d_add[p]
+        mul_c[a, b] = mul_c[b, a] = np.sqrt(np.mean(shifted**2)) / scale_c
+    return add, mul, mul_c, offset
 
 
 def _groups(vars: tuple[int, ...], scores: np.ndarray, tol: float) -> list[tuple[int, ...]]:
@@ -145,10 +177,11 @@ def separate(
     fc = restricted(f, fixed)(candidates)
     anchor = candidates[int(np.argmax(np.abs(fc)))]
     value = float(np.max(np.abs(fc))) * float(np.sign(fc[int(np.argmax(np.abs(fc)))]))
-    add, mul = interactions(f, vars, fixed, low, high, rng, config.samples)
-    for kind, scores, tol in (("sum", add, config.tol_add), ("prod", mul, config.tol_mul)):
-        groups = _groups(vars, scores, tol)
-        if len(groups) < 2:
+    add, mul, mul_c, offset = interactions(f, vars, fixed, low, high, rng, config.samples)
+    tests = (("sum", add, 0.0), ("prod", mul, 0.0), ("prod", mul_c, offset))
+    for kind, scores, c in tests:
+        groups = _groups(vars, scores, threshold(scores, config))
+        if len(groups) < 2 or (c != 0.0 and abs(value - c) < 1e-9 * (abs(value) + abs(c))):
             continue
         children = []
         for group in groups:
@@ -157,5 +190,5 @@ def separate(
             children.append(
                 separate(f, low, high, rng=rng, config=config, vars=group, fixed=child_fixed)
             )
-        return Node(kind, vars, fixed, tuple(children), value)
+        return Node(kind, vars, fixed, tuple(children), value, c)
     return Node("block", vars, fixed, (), value)

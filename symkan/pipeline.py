@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import sympy
@@ -34,7 +34,7 @@ from symkan.kan import KAN
 from symkan.prune import PruneConfig, Pruned, prune
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
-from symkan.symbolic.univariate import fit_univariate
+from symkan.symbolic.univariate import choose, leaf_options
 from symkan.train import TrainConfig, resolve_device, train
 
 Progress = Callable[[str, dict], None]
@@ -54,7 +54,7 @@ class FitConfig:
     lamb: float = 1e-3  # sparsity weight of the first phase
     prune: PruneConfig = PruneConfig()
     separability: SeparabilityConfig = SeparabilityConfig()
-    methods: tuple[str, ...] = ("separable", "kan")
+    methods: tuple[str, ...] = ("additive", "separable", "kan")
     max_rows: int = 4000  # rows used for training (a random subset when there are more)
 
 
@@ -91,43 +91,96 @@ def _t(a: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=device)
 
 
-def train_network(
-    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
-    on_progress: Progress | None = None,
-) -> tuple[Pruned, tuple[float, ...]]:
-    """Train a KAN with sparsity, prune it, then refine the pruned net on finer grids."""
-    d = X.shape[1]
-    gen = torch.Generator().manual_seed(config.seed)
-    hidden = config.hidden or min(2 * d + 1, 9)
-    model = KAN([d, hidden, 1], grid_size=config.grid_sizes[0], generator=gen).to(device)
+def _new_kan(widths, X: np.ndarray, y: np.ndarray, grid: int, seed: int,
+             device: torch.device) -> KAN:
+    """A KAN whose input/output scaling maps the data to [-1, 1] and unit spread."""
+    model = KAN(widths, grid_size=grid, generator=torch.Generator().manual_seed(seed))
+    model = model.to(device)
     lo, hi = X.min(0), X.max(0)
     with torch.no_grad():
         model.in_shift.copy_(_t((lo + hi) / 2, device))
         model.in_scale.copy_(_t(np.maximum((hi - lo) / 2, 1e-12), device))
         model.out_shift.fill_(float(y.mean()))
         model.out_scale.fill_(float(y.std()) or 1.0)
-    Xt, yt = _t(X, device), _t(y[:, None], device)
+    return model
 
-    def report(phase: str) -> Callable[[int, float], None]:
-        def cb(step: int, loss: float) -> None:
-            if on_progress is not None:
-                on_progress("train", {"phase": phase, "step": step, "loss": loss})
 
-        return cb
+def _reporter(on_progress: Progress | None, phase: str) -> Callable[[int, float], None]:
+    def cb(step: int, loss: float) -> None:
+        if on_progress is not None:
+            on_progress("train", {"phase": phase, "step": step, "loss": loss})
 
+    return cb
+
+
+def refine(
+    model: KAN, X: torch.Tensor, y: torch.Tensor, grid_sizes: tuple[int, ...], steps: int,
+    on_progress: Progress | None = None, label: str = "",
+) -> tuple[KAN, list[float]]:
+    """Train on each grid in turn, extending the grid between phases (coarse → fine)."""
     losses: list[float] = []
-    sparse = train(model, Xt, yt, TrainConfig(steps=config.steps, lamb=config.lamb),
-                   on_step=report("sparse"))
-    losses += sparse.losses
-    pruned = prune(sparse.model, Xt, config.prune)
-    model = pruned.model
-    for grid in config.grid_sizes:
+    for grid in grid_sizes:
         if grid != model.grid_size:
-            model = model.with_grid(Xt[:, list(pruned.inputs)], grid)
-        res = train(model, Xt[:, list(pruned.inputs)], yt, TrainConfig(steps=config.steps),
-                    on_step=report(f"grid {grid}"))
+            model = model.with_grid(X, grid)
+        res = train(model, X, y, TrainConfig(steps=steps),
+                    on_step=_reporter(on_progress, f"{label}grid {grid}"))
         model, losses = res.model, losses + list(res.losses)
-    return Pruned(model, pruned.inputs, pruned.edge_scores), tuple(losses)
+    return model, losses
+
+
+def train_network(
+    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
+    on_progress: Progress | None = None, widths: tuple[int, ...] | None = None,
+) -> tuple[Pruned, tuple[float, ...]]:
+    """The KAN path: train with sparsity, prune, then refine the pruned net on finer grids."""
+    d = X.shape[1]
+    widths = widths or (d, config.hidden or min(2 * d + 1, 9), 1)
+    model = _new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
+    Xt, yt = _t(X, device), _t(y[:, None], device)
+    sparse = train(model, Xt, yt, TrainConfig(steps=config.steps, lamb=config.lamb),
+                   on_step=_reporter(on_progress, "sparse "))
+    pruned = prune(sparse.model, Xt, config.prune)
+    Xp = Xt[:, list(pruned.inputs)]
+    model, losses = refine(pruned.model, Xp, yt, config.grid_sizes, config.steps, on_progress,
+                           "pruned ")
+    return Pruned(model, pruned.inputs, pruned.edge_scores), tuple(sparse.losses) + tuple(losses)
+
+
+def train_surrogate(
+    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
+    on_progress: Progress | None = None,
+) -> tuple[KAN, list[float]]:
+    """An accurate, unpruned KAN used to probe the law's structure (no sparsity)."""
+    d = X.shape[1]
+    widths = (d, 2 * d + 1, 1) if d <= 2 else (d, d, d, 1)
+    model = _new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
+    return refine(model, _t(X, device), _t(y[:, None], device), config.grid_sizes[:2],
+                  config.steps, on_progress, "surrogate ")
+
+
+def additive_candidates(
+    X: np.ndarray, y: np.ndarray, symbols, config: FitConfig, device: torch.device,
+    library: Mapping[str, Primitive],
+) -> list[tuple[str, sympy.Expr]]:
+    """One-layer KANs ``[d, 1]`` on ``y`` and, when it keeps its sign, on ``log|y|``.
+
+    A sum of one-variable functions is exactly what a single KAN layer computes; a
+    product of them is a sum in log space. Fitted on the real rows, not a surrogate.
+    """
+    out = []
+    targets = [("additive", y, None)]
+    sign = float(np.sign(y[0]))
+    if sign != 0 and np.all(np.sign(y) == sign):
+        targets.append(("multiplicative", np.log(np.abs(y)), sign))
+    Xt = _t(X, device)
+    for name, target, sgn in targets:
+        model = _new_kan((X.shape[1], 1), X, target, config.grid_sizes[0], config.seed, device)
+        model, _ = refine(model, Xt, _t(target[:, None], device), config.grid_sizes,
+                          config.steps)
+        snapped = snap(model, Xt, library)
+        expr = network_expression(snapped, symbols, library)
+        out.append((name, expr if sgn is None else sympy.Float(sgn) * sympy.exp(expr)))
+    return out
 
 
 def _surrogate(model: KAN, inputs: tuple[int, ...], device: torch.device):
@@ -138,13 +191,19 @@ def _surrogate(model: KAN, inputs: tuple[int, ...], device: torch.device):
     return f
 
 
-def _separable_expression(
+def _separable_expressions(
     tree: Node, f, symbols: tuple[sympy.Symbol, ...], low: np.ndarray, high: np.ndarray,
-    library: Mapping[str, Primitive], n: int = 256,
-) -> sympy.Expr | None:
+    library: Mapping[str, Primitive], abs_tol: float, n: int = 256,
+) -> list[sympy.Expr]:
+    """Formulas for a fully separable tree: leaves fitted at a strict and a loose tolerance.
+
+    The strict choice takes the best-fitting simple form of each leaf; the loose one the
+    simplest form within 10× the surrogate's error. Both are refitted on the real data
+    later, where the surrogate's own errors no longer matter.
+    """
     leaves = tree.leaves()
     if any(leaf.kind == "block" for leaf in leaves):
-        return None
+        return []
     xs, ys, syms = [], [], []
     for leaf in leaves:
         v = leaf.vars[0]
@@ -154,33 +213,56 @@ def _separable_expression(
         xs.append(grid)
         ys.append(restricted(f, leaf.fixed)(X))
         syms.append(symbols[v])
-    fits = iter(fit_univariate(xs, ys, syms, library))
+    options = leaf_options(xs, ys, syms, library)
+    exprs = []
+    for slack in (1.0, 10.0):
+        fits = iter([choose(o, abs_tol=slack * abs_tol) for o in options])
 
-    def build(node: Node) -> sympy.Expr:
-        if node.kind == "leaf":
-            return next(fits).expr
-        parts = [build(child) for child in node.children]
-        k = len(parts)
-        if node.kind == "sum":
-            return sympy.Add(*parts) - (k - 1) * sympy.Float(node.value)
-        return sympy.Mul(*parts) / sympy.Float(node.value) ** (k - 1)
+        def build(node: Node) -> sympy.Expr:
+            if node.kind == "leaf":
+                return next(fits).expr
+            parts = [build(child) for child in node.children]
+            k = len(parts)
+            if node.kind == "sum":
+                return sympy.Add(*parts) - (k - 1) * sympy.Float(node.value)
+            if node.offset == 0.0:
+                return sympy.Mul(*parts) / sympy.Float(node.value) ** (k - 1)
+            c = sympy.Float(node.offset)
+            return c + sympy.Mul(*[p - c for p in parts]) / (sympy.Float(node.value) - c) ** (k - 1)
 
-    return build(tree)
+        expr = build(tree)
+        if all(expr != e for e in exprs):
+            exprs.append(expr)
+    return exprs
 
 
 def finalize(
     expr: sympy.Expr, symbols, fit_xy: tuple[np.ndarray, np.ndarray],
-    val_xy: tuple[np.ndarray, np.ndarray],
+    val_xy: tuple[np.ndarray, np.ndarray], max_complexity: int = 80,
 ) -> sympy.Expr:
-    """Refit constants end to end, drop unneeded terms, snap constants to nice numbers."""
+    """Refit constants end to end, drop unneeded terms, snap constants to nice numbers.
+
+    First on the structured form (as composed, few constants), then once more after
+    expanding into a canonical sum, so constants merged by the expansion are snapped too.
+    """
     X, y = fit_xy
-    expr = constants.refit_constants(expr, symbols, X, y)
-    expr = constants.canonicalize(expr)
-    expr = constants.refit_constants(expr, symbols, X, y)
-    expr = constants.drop_negligible_terms(expr, symbols, X, y)
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
-    expr = constants.snap_constants(expr, symbols, Xa, ya)
+
+    def clean(e: sympy.Expr) -> sympy.Expr:
+        e = constants.refit_constants(e, symbols, X, y)
+        if complexity(e) > max_complexity:  # too big to simplify term by term in time
+            return e
+        e = constants.drop_negligible_terms(e, symbols, X, y)
+        return constants.snap_constants(e, symbols, Xa, ya)
+
+    expr = clean(expr)
+    expr = clean(constants.canonicalize(expr))
     return constants.canonicalize(expr)
+
+
+def _rmse_arrays(pred: np.ndarray, y: np.ndarray) -> float:
+    err = float(np.sqrt(np.mean((pred - y) ** 2)))
+    return err if np.isfinite(err) else math.inf
 
 
 def _rmse(expr, symbols, X, y) -> float:
@@ -205,9 +287,11 @@ def fit(
 ) -> FitResult:
     """Find a closed-form formula for ``dataset.y`` in terms of ``dataset.X``."""
     start = time.perf_counter()
-    unknown = set(config.methods) - {"separable", "kan"}
+    unknown = set(config.methods) - {"separable", "kan", "additive"}
     if unknown or not config.methods:
-        raise InputError(f"methods {sorted(unknown)} unknown; choose from 'separable', 'kan'")
+        raise InputError(
+            f"methods {sorted(unknown)} unknown; choose from 'separable', 'kan', 'additive'"
+        )
     device = resolve_device(config.device)
     train_ds, test_ds = train_test_split(dataset, config.test_fraction, seed=config.seed)
     fit_ds, val_ds = train_test_split(train_ds, config.val_fraction, seed=config.seed + 1)
@@ -216,15 +300,12 @@ def fit(
         fit_ds = fit_ds.select(np.sort(rows))
     symbols = dataset.symbols()
     X, y = fit_ds.X, fit_ds.y
+    scale = float(np.std(y)) or 1.0
 
     def progress(stage: str, **info) -> None:
         if on_progress is not None:
             on_progress(stage, info)
 
-    progress("train", phase="start")
-    pruned, losses = train_network(X, y, config, device, on_progress)
-    inputs = pruned.inputs
-    progress("prune", widths=pruned.model.widths, inputs=inputs)
     candidates: list[Candidate] = []
     val = (val_ds.X, val_ds.y)
 
@@ -240,24 +321,45 @@ def fit(
         candidates.append(cand)
         progress("candidate", method=method, formula=str(expr), val_rmse=cand.val_rmse)
 
-    snapped = None
+    if "additive" in config.methods:
+        progress("train", phase="additive")
+        for name, expr in additive_candidates(X, y, symbols, config, device, library):
+            add(name, expr)
+
+    # the KAN path: sparsity → prune → snap every edge (also what the diagram shows)
+    progress("train", phase="KAN")
+    pruned, losses = train_network(X, y, config, device, on_progress)
+    inputs = pruned.inputs
+    progress("prune", widths=pruned.model.widths, inputs=inputs)
+    progress("snap")
+    snapped = snap(pruned.model, _t(X[:, list(inputs)], device), library)
     if "kan" in config.methods:
-        progress("snap")
-        Xt = _t(X[:, list(inputs)], device)
-        snapped = snap(pruned.model, Xt, library)
         add("kan", network_expression(snapped, [symbols[i] for i in inputs], library))
-    if "separable" in config.methods:
-        progress("separate")
-        f = _surrogate(pruned.model, inputs, device)
+
+    if "separable" in config.methods and X.shape[1] > 1 and not _exact(candidates, scale):
+        progress("train", phase="surrogate")
+        surrogate, _ = train_surrogate(X, y, config, device, on_progress)
+        everything = tuple(range(X.shape[1]))
+        f = _surrogate(surrogate, everything, device)
+        # the surrogate's own error sets how small a mixed difference counts as zero
+        eps = _rmse_arrays(f(val_ds.X), val_ds.y) / scale
         low, high = X.min(0), X.max(0)
-        rng = np.random.default_rng(config.seed)
-        tree = separate(f, low, high, rng=rng, config=config.separability, vars=inputs,
-                        fixed={i: float((low[i] + high[i]) / 2) for i in range(X.shape[1])
-                               if i not in inputs})
-        add("separable", _separable_expression(tree, f, symbols, low, high, library))
+        trees: list[Node] = []
+        rules = [("gap", 1.5)] + [("fixed", m) for m in (1.5, 3.0, 6.0)]
+        for rule, mult in rules:
+            sep = replace(config.separability, rule=rule, tol=max(mult * eps, 1e-3),
+                          cap=max(3 * eps, 1e-2))
+            tree = separate(f, low, high, rng=np.random.default_rng(config.seed), config=sep)
+            if all(tree != t for t in trees):
+                trees.append(tree)
+        progress("separate", surrogate_rel_rmse=eps, trees=trees)
+        for tree in trees:
+            for expr in _separable_expressions(tree, f, symbols, low, high, library,
+                                               abs_tol=3 * eps * scale):
+                add("separable", expr)
     if not candidates:
         raise InputError("no formula candidate could be built from this data")
-    best = select(candidates, float(np.std(y)))
+    best = select(candidates, scale)
     pred = evaluate(best.expr, symbols, test_ds.X)
     resid = pred - test_ds.y
     rmse = float(np.sqrt(np.mean(resid**2)))
@@ -271,3 +373,8 @@ def fit(
         edge_scores=tuple(s.detach().cpu().numpy() for s in pruned.edge_scores),
         settings={k: v for k, v in asdict(config).items()},
     )
+
+
+def _exact(candidates: list[Candidate], scale: float) -> bool:
+    """A candidate already reproduces the validation rows to rounding error."""
+    return any(c.val_rmse <= 1e-9 * scale for c in candidates)

@@ -70,4 +70,4 @@ def prune(model: KAN, X: torch.Tensor, config: PruneConfig = PruneConfig()) -> P
             pass
         for idx, layer in enumerate(new.layers):
             layer.mask.mul_(masks[idx][keep[idx + 1]][:, keep[idx]])
-    return Pruned(new, tuple(int(i) for i in keep[0]), tuple(edge_scores(new, X)))
+    return Pruned(new, tuple(int(i) for i in keep[0]), tuple(edge_scores(new, X[:, keep[0]])))

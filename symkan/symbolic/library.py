@@ -29,13 +29,13 @@ import torch
 
 from symkan.errors import InputError
 
-__all__ = ["U", "Primitive", "make_library", "DEFAULT_LIBRARY"]
+__all__ = ["DEFAULT_LIBRARY", "Primitive", "U", "make_library"]
 
 U = sympy.Symbol("u", real=True)
 """The argument of every primitive's expression."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lambdify(expr: sympy.Expr, module: str) -> Callable:
     """``expr`` (in ``U``) as a function of one array, broadcast to the argument's shape."""
     f = sympy.lambdify(U, expr, modules=module)
@@ -45,6 +45,11 @@ def _lambdify(expr: sympy.Expr, module: str) -> Callable:
     if module == "torch":
         return lambda u: torch.full_like(u, value)
     return lambda u: np.full_like(np.asarray(u, dtype=float), value)
+
+
+@functools.cache
+def _derivative(expr: sympy.Expr) -> sympy.Expr:
+    return sympy.diff(expr, U)
 
 
 @dataclass(frozen=True)
@@ -104,18 +109,22 @@ class Primitive:
 
     def torch_derivative(self, u: torch.Tensor) -> torch.Tensor:
         """``f'(u)`` elementwise on a tensor, derived from :attr:`expr` with sympy."""
-        return _lambdify(sympy.diff(self.expr, U), "torch")(u)
+        return _lambdify(_derivative(self.expr), "torch")(u)
 
     def numpy(self, u: np.ndarray) -> np.ndarray:
         """``f(u)`` elementwise on an array."""
         return _lambdify(self.expr, "numpy")(u)
+
+    def numpy_derivative(self, u: np.ndarray) -> np.ndarray:
+        """``f'(u)`` elementwise on an array."""
+        return _lambdify(_derivative(self.expr), "numpy")(u)
 
     def sympy(self, arg: sympy.Expr) -> sympy.Expr:
         """``f(arg)`` as a sympy expression."""
         return self.expr.subs(U, arg)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _intervals(name: str, domain: sympy.Set) -> tuple[tuple[float, float, bool, bool], ...]:
     parts = domain.args if isinstance(domain, sympy.Union) else (domain,)
     out = []

@@ -34,9 +34,75 @@ class LeafFit:
     form: str  # "primitive:<name>", "exp:<name>" or "power"
 
 
+_POLYNOMIAL = frozenset({"0", "x", "x^2"})
+
+
+def _degenerate(values: np.ndarray, x: np.ndarray, rel: float = 1e-3) -> bool:
+    """True when ``values`` is a quadratic in ``x`` to within ``rel`` of its spread.
+
+    A primitive fitted over a tiny slice of its argument (``sin(0.002*x)``,
+    ``cos(0.1*x)``) is then indistinguishable from ``x`` or ``x**2``; the data cannot
+    support it, so the polynomial must win.
+    """
+    spread = float(np.std(values))
+    if not np.isfinite(spread) or spread == 0.0:
+        return True
+    t = (x - x.mean()) / (x.std() or 1.0)
+    coef = np.polynomial.polynomial.polyfit(t, values, 2)
+    resid = values - np.polynomial.polynomial.polyval(t, coef)
+    return float(np.std(resid)) < rel * spread
+
+
 def _primitive_expr(prim: Primitive, params: np.ndarray, s: sympy.Symbol) -> sympy.Expr:
     a, b, c, d = (sympy.Float(float(v)) for v in params)
     return c * prim.sympy(a * s + b) + d
+
+
+def _options(
+    fits, col: int, form: str, x: np.ndarray, y: np.ndarray, s: sympy.Symbol,
+    library: Mapping[str, Primitive],
+) -> list[LeafFit]:
+    """Every primitive's fit of one column, as candidate forms in the leaf's own space."""
+    out = []
+    sign_y = float(np.sign(y[0]))
+    if form == "power":
+        idx = fits.primitive_names.index("x")
+        a, b, c, d = fits.params_all[col, idx]
+        slope, icept = a * c, b * c + d
+        sign_x = float(np.sign(x[0]))
+        expr = sympy.Float(sign_y) * sympy.exp(sympy.Float(icept)) * (
+            sympy.Float(sign_x) * s
+        ) ** sympy.Float(slope)
+        with np.errstate(all="ignore"):
+            pred = sign_y * np.exp(icept) * (sign_x * x) ** slope
+        cands = [(expr, pred, _POWER_COST, "power")]
+    else:
+        cands = []
+        for p, name in enumerate(fits.primitive_names):
+            if not np.isfinite(fits.r2_all[col, p]):
+                continue
+            prim = library[name]
+            a, b, c, d = fits.params_all[col, p]
+            with np.errstate(all="ignore"):
+                inner = c * prim.numpy(a * x + b) + d
+            inner = np.broadcast_to(np.asarray(inner, dtype=float), x.shape)
+            if name not in _POLYNOMIAL and _degenerate(inner, x):
+                continue
+            if form == "primitive":
+                expr = _primitive_expr(prim, fits.params_all[col, p], s)
+                cands.append((expr, inner, prim.complexity, f"primitive:{name}"))
+            else:
+                expr = sympy.Float(sign_y) * sympy.exp(
+                    _primitive_expr(prim, fits.params_all[col, p], s)
+                )
+                with np.errstate(all="ignore"):
+                    pred = sign_y * np.exp(inner)
+                cands.append((expr, pred, prim.complexity + _EXP_COST, f"exp:{name}"))
+    for expr, pred, cost, label in cands:
+        err = float(np.sqrt(np.mean((pred - y) ** 2)))
+        if np.isfinite(err):
+            out.append(LeafFit(expr, err, cost, label))
+    return out
 
 
 def fit_univariate(
@@ -46,14 +112,17 @@ def fit_univariate(
     library: Mapping[str, Primitive] = DEFAULT_LIBRARY,
     *,
     rel_slack: float = 2.0,
-    abs_floor: float = 1e-7,
+    abs_tol: Sequence[float] | float = 0.0,
+    rel_floor: float = 1e-7,
 ) -> list[LeafFit]:
     """Best symbolic form of each leaf ``ys[k] ≈ g(xs[k])``; arrays of one length n.
 
-    ``abs_floor`` is relative to the leaf's standard deviation: errors below it count
-    as exact, so the simplest exact form wins.
+    Among every primitive of every family, the simplest form whose RMSE is within
+    ``rel_slack`` × the best, or below ``abs_tol[k]`` (the error the samples themselves
+    carry, e.g. a surrogate's), or below ``rel_floor`` × std, wins.
     """
     n_leaves = len(xs)
+    tols = np.broadcast_to(np.asarray(abs_tol, dtype=float), (n_leaves,))
     cols_x, cols_y, owners = [], [], []
     for k, (x, y) in enumerate(zip(xs, ys)):
         cols_x.append(x)
@@ -72,36 +141,50 @@ def fit_univariate(
     fits = fit_edges(np.stack(cols_x, 1), np.stack(cols_y, 1), library)
     options: list[list[LeafFit]] = [[] for _ in range(n_leaves)]
     for col, (k, form) in enumerate(owners):
-        s, x, y = symbols[k], xs[k], ys[k]
-        name = fits.names[col]
-        prim = library[name]
-        if form == "primitive":
-            expr = _primitive_expr(prim, fits.params[col], s)
-            cost = prim.complexity
-        elif form == "exp":
-            expr = sympy.sign(y[0]) * sympy.exp(_primitive_expr(prim, fits.params[col], s))
-            cost = prim.complexity + _EXP_COST
-        else:
-            # log|y| = c*log|x| + d  (using the linear fit, whatever was chosen for display)
-            idx = fits.primitive_names.index("x")
-            a, b, c, d = fits.params_all[col, idx]
-            slope, icept = a * c, b * c + d
-            expr = (
-                sympy.sign(y[0]) * sympy.exp(sympy.Float(icept))
-                * (sympy.sign(x[0]) * s) ** sympy.Float(slope)
-            )
-            cost = _POWER_COST
-        fn = sympy.lambdify([s], expr, modules="numpy")
-        with np.errstate(all="ignore"):
-            pred = np.broadcast_to(np.asarray(fn(x), dtype=float), y.shape)
-        err = float(np.sqrt(np.mean((pred - y) ** 2)))
-        if not np.isfinite(err):
-            continue
-        options[k].append(LeafFit(expr, err, cost, f"{form}:{name}" if form != "power" else form))
-    out = []
-    for k, opts in enumerate(options):
-        scale = float(np.std(ys[k])) + 1e-300
-        best = min(o.rmse for o in opts)
-        ok = [o for o in opts if o.rmse <= max(rel_slack * best, abs_floor * scale)]
-        out.append(min(ok, key=lambda o: (o.complexity, o.rmse)))
-    return out
+        options[k] += _options(fits, col, form, xs[k], ys[k], symbols[k], library)
+    return [
+        choose(opts, rel_slack=rel_slack, abs_tol=float(tols[k]),
+               floor=rel_floor * (float(np.std(ys[k])) + 1e-300))
+        for k, opts in enumerate(options)
+    ]
+
+
+def leaf_options(
+    xs: Sequence[np.ndarray],
+    ys: Sequence[np.ndarray],
+    symbols: Sequence[sympy.Symbol],
+    library: Mapping[str, Primitive] = DEFAULT_LIBRARY,
+) -> list[list[LeafFit]]:
+    """Every candidate form of every leaf (one batched fit), for callers that choose."""
+    cols_x, cols_y, owners = [], [], []
+    for k, (x, y) in enumerate(zip(xs, ys)):
+        for form, cx, cy in _columns(x, y):
+            cols_x.append(cx)
+            cols_y.append(cy)
+            owners.append((k, form))
+    fits = fit_edges(np.stack(cols_x, 1), np.stack(cols_y, 1), library)
+    options: list[list[LeafFit]] = [[] for _ in xs]
+    for col, (k, form) in enumerate(owners):
+        options[k] += _options(fits, col, form, xs[k], ys[k], symbols[k], library)
+    return options
+
+
+def _columns(x: np.ndarray, y: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    cols = [("primitive", x, y)]
+    sign_y = np.sign(y[0])
+    if sign_y != 0 and np.all(np.sign(y) == sign_y):
+        cols.append(("exp", x, np.log(np.abs(y))))
+        sign_x = np.sign(x[0])
+        if sign_x != 0 and np.all(np.sign(x) == sign_x):
+            cols.append(("power", np.log(np.abs(x)), np.log(np.abs(y))))
+    return cols
+
+
+def choose(
+    options: Sequence[LeafFit], *, rel_slack: float = 2.0, abs_tol: float = 0.0,
+    floor: float = 0.0,
+) -> LeafFit:
+    """The simplest option whose RMSE is within ``rel_slack`` × the best or ``abs_tol``."""
+    best = min(o.rmse for o in options)
+    limit = max(rel_slack * best, abs_tol, floor)
+    return min((o for o in options if o.rmse <= limit), key=lambda o: (o.complexity, o.rmse))

@@ -1,0 +1,110 @@
+"""KAN core against oracles: fast vs per-edge forward, refinement keeps the function."""
+
+import numpy as np
+import pytest
+import torch
+
+from symkan import spline
+from symkan.kan import KAN, KANLayer
+from symkan.prune import edge_scores, prune
+from symkan.train import TrainConfig, resolve_device, train
+from symkan.errors import InputError
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_basis_is_partition_of_unity_inside_grid():
+    grid = spline.uniform_grid(torch.tensor([-1.0, 0.0]), torch.tensor([1.0, 3.0]), 7, 3)
+    x = torch.stack([torch.linspace(-1, 0.999, 50), torch.linspace(0, 2.999, 50)], 1)
+    b = spline.basis(x.double(), grid.double(), 3)  # (50, 2, 10)
+    assert b.shape == (50, 2, 10)
+    assert torch.allclose(b.sum(-1), torch.ones(50, 2, dtype=torch.float64))
+
+
+def test_fit_coefficients_recovers_a_spline():
+    grid = spline.uniform_grid(torch.tensor([-1.0]), torch.tensor([1.0]), 6, 3).double()
+    coef = torch.randn(2, 1, 9, generator=_gen(), dtype=torch.float64)  # (out, in, coeff)
+    x = torch.linspace(-1, 1, 200, dtype=torch.float64)[:, None]
+    y = torch.einsum("bic,oic->bio", spline.basis(x, grid, 3), coef)  # (batch, in, out)
+    assert torch.allclose(spline.fit_coefficients(x, y, grid, 3), coef, atol=1e-6)
+
+
+def test_fast_forward_equals_per_edge_sum():
+    layer = KANLayer(4, 3, grid_size=6, generator=_gen())
+    with torch.no_grad():
+        layer.mask[1, 2] = 0.0
+    x = torch.rand(64, 4, generator=_gen(1), dtype=torch.float64) * 2 - 1
+    fast = layer(x)  # (64, 3)
+    naive = torch.stack(
+        [sum(layer.activations(x[:, :])[:, j, i] for i in range(4)) for j in range(3)], 1
+    )
+    assert torch.allclose(fast, naive, atol=1e-12)
+    assert torch.all(layer.activations(x)[:, 1, 2] == 0)
+
+
+def test_network_trace_reproduces_forward():
+    net = KAN([3, 4, 2, 1], generator=_gen())
+    X = torch.rand(32, 3, generator=_gen(2), dtype=torch.float64)
+    h = net.trace(X)[-1][1].sum(-1)
+    assert torch.allclose(h * net.out_scale + net.out_shift, net(X))
+
+
+def test_grid_refinement_keeps_the_function():
+    layer = KANLayer(2, 3, grid_size=5, generator=_gen())
+    with torch.no_grad():  # a non-trivial spline
+        layer.coef.normal_(generator=_gen(3))
+    X = torch.rand(2000, 2, generator=_gen(4), dtype=torch.float64) * 2 - 1
+    with torch.no_grad():
+        ref = layer(X)
+        errs = [float((layer.with_grid(X, n)(X) - ref).abs().max() / ref.std()) for n in (5, 10, 20, 40)]
+    assert errs[0] < 1e-2  # moving the knots to the samples keeps the function
+    assert errs == sorted(errs, reverse=True) and errs[-1] < 5e-4  # finer grids: closer
+
+
+def test_network_grid_extension_returns_new_finer_network():
+    net = KAN([2, 3, 1], grid_size=5, generator=_gen())
+    X = torch.rand(500, 2, generator=_gen(4), dtype=torch.float64) * 2 - 1
+    finer = net.with_grid(X, 20)
+    assert finer is not net and finer.grid_size == 20 and net.grid_size == 5
+    with torch.no_grad():
+        assert float((finer(X) - net(X)).abs().max() / net(X).std()) < 1e-2
+
+
+def test_training_is_deterministic_and_learns():
+    X = torch.rand(300, 2, generator=_gen(5), dtype=torch.float64) * 2 - 1
+    y = (torch.sin(3 * X[:, :1]) + X[:, 1:] ** 2)
+    losses = []
+    for _ in range(2):
+        net = KAN([2, 3, 1], generator=_gen(7))
+        net.out_shift.fill_(float(y.mean()))
+        net.out_scale.fill_(float(y.std()))
+        res = train(net, X, y, TrainConfig(steps=40))
+        losses.append(res.losses)
+        assert res.model is not net
+    assert losses[0] == losses[1]
+    assert losses[0][-1] < 1e-2 * losses[0][0]
+
+
+def test_pruning_drops_an_unused_input():
+    X = torch.rand(400, 3, generator=_gen(6), dtype=torch.float64) * 2 - 1
+    y = torch.sin(2 * X[:, :1]) + X[:, 2:] ** 2  # column 1 is noise-free but unused
+    net = KAN([3, 5, 1], generator=_gen(8))
+    net.out_shift.fill_(float(y.mean()))
+    net.out_scale.fill_(float(y.std()))
+    res = train(net, X, y, TrainConfig(steps=60, lamb=1e-3))
+    scores = edge_scores(res.model, X)
+    assert abs(float(scores[-1].sum()) - 1.0) < 1e-9  # attribution sums to the output's
+    pruned = prune(res.model, X)
+    assert pruned.inputs == (0, 2)
+    assert pruned.model is not res.model
+    assert pruned.model.widths[0] == 2
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type == "cpu"
+        with pytest.raises(InputError, match="no CUDA GPU"):
+            resolve_device("cuda")
