@@ -1,0 +1,26 @@
+"""symkan: symbolic regression with Kolmogorov-Arnold Networks.
+
+CSV → Dataset → KAN → trained → pruned → snapped → formula. The stages live in their own
+modules; `symkan.pipeline.fit` chains them and the CLI calls it.
+"""
+
+from symkan.data import Dataset, from_arrays, load_csv
+from symkan.errors import InputError, SymkanError
+from symkan.formula import parse_formula
+from symkan.kan import KAN, KANLayer
+from symkan.pipeline import FitConfig, FitResult, fit
+
+__all__ = [
+    "KAN",
+    "Dataset",
+    "FitConfig",
+    "FitResult",
+    "InputError",
+    "KANLayer",
+    "SymkanError",
+    "fit",
+    "from_arrays",
+    "load_csv",
+    "parse_formula",
+]
+__version__ = "0.1.0"

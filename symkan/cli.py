@@ -38,8 +38,8 @@ class _Progress:
         now = time.perf_counter()
         if stage == "train":
             if "step" not in info:
-                self.line("training the KAN", final=True)
-            elif now - self.last > 0.2:
+                self.line(f"training ({info.get('phase', '')})", final=True)
+            elif now - self.last > (0.2 if self.tty else 10.0):
                 self.last = now
                 self.line(f"training ({info['phase']}): step {info['step'] + 1}, "
                           f"loss {info['loss']:.3e}")
@@ -48,7 +48,9 @@ class _Progress:
         elif stage == "snap":
             self.line("snapping edges to symbolic primitives", final=True)
         elif stage == "separate":
-            self.line("testing separability", final=True)
+            self.line(f"separability tests on the KAN surrogate (its relative error "
+                      f"{info.get('surrogate_rel_rmse', float('nan')):.2g}): "
+                      f"{len(info.get('trees', []))} candidate tree(s)", final=True)
         elif stage == "candidate":
             if "error" in info:
                 self.line(f"candidate {info['method']}: failed ({info['error']})", final=True)

@@ -82,7 +82,7 @@ _KW_PREFIX = "_symkan_kw_"
 
 
 def _rename_keywords(text: str) -> str:
-    """``lambda*x`` → ``_symkan_kw_lambda*x``: Python keywords become plain names."""
+    """``lambda*x`` → ``_symkan_kw_lambda*x`` (keywords become plain names); ``^`` → ``**``."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as err:
@@ -91,6 +91,8 @@ def _rename_keywords(text: str) -> str:
     for tok in tokens:
         if tok.type == tokenize.NAME and keyword.iskeyword(tok.string):
             tok = tok._replace(string=_KW_PREFIX + tok.string)
+        elif tok.type == tokenize.OP and tok.string == "^":  # power, with ** precedence
+            tok = tok._replace(string="**")
         out.append(tok)
     return tokenize.untokenize(out)
 

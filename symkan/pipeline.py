@@ -56,6 +56,7 @@ class FitConfig:
     separability: SeparabilityConfig = SeparabilityConfig()
     methods: tuple[str, ...] = ("additive", "separable", "kan")
     max_rows: int = 4000  # rows used for training (a random subset when there are more)
+    time_budget: float = 120.0  # seconds; later stages are skipped once it is spent
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _separable_expressions(
 
 def finalize(
     expr: sympy.Expr, symbols, fit_xy: tuple[np.ndarray, np.ndarray],
-    val_xy: tuple[np.ndarray, np.ndarray], max_complexity: int = 80,
+    val_xy: tuple[np.ndarray, np.ndarray], max_complexity: int = 60,
 ) -> sympy.Expr:
     """Refit constants end to end, drop unneeded terms, snap constants to nice numbers.
 
@@ -248,16 +249,22 @@ def finalize(
     X, y = fit_xy
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
 
+    scale = float(np.std(y)) or 1.0
+
     def clean(e: sympy.Expr) -> sympy.Expr:
         e = constants.refit_constants(e, symbols, X, y)
-        if complexity(e) > max_complexity:  # too big to simplify term by term in time
-            return e
+        if constants.rmse(e, symbols, X, y) > 0.05 * scale:
+            return e  # a poor fit: simplifying it term by term is not worth the time
         e = constants.drop_negligible_terms(e, symbols, X, y)
         return constants.snap_constants(e, symbols, Xa, ya)
 
+    if complexity(expr) > max_complexity:  # too big to simplify term by term in time:
+        return constants.refit_constants(expr, symbols, X, y, max_nfev=50)  # a numeric law
     expr = clean(expr)
-    expr = clean(constants.canonicalize(expr))
-    return constants.canonicalize(expr)
+    expanded = constants.canonicalize(expr)
+    if complexity(expanded) <= max_complexity:
+        expr = clean(expanded)
+    return constants.canonicalize(expr) if complexity(expr) <= max_complexity else expr
 
 
 def _rmse_arrays(pred: np.ndarray, y: np.ndarray) -> float:
@@ -328,7 +335,11 @@ def fit(
 
     # the KAN path: sparsity → prune → snap every edge (also what the diagram shows)
     progress("train", phase="KAN")
-    pruned, losses = train_network(X, y, config, device, on_progress)
+    kan_config = config
+    if _exact(candidates, scale):  # the KAN path now only has to show the pruned graph
+        kan_config = replace(config, grid_sizes=config.grid_sizes[:1],
+                             steps=max(config.steps // 2, 10))
+    pruned, losses = train_network(X, y, kan_config, device, on_progress)
     inputs = pruned.inputs
     progress("prune", widths=pruned.model.widths, inputs=inputs)
     progress("snap")
@@ -336,7 +347,11 @@ def fit(
     if "kan" in config.methods:
         add("kan", network_expression(snapped, [symbols[i] for i in inputs], library))
 
-    if "separable" in config.methods and X.shape[1] > 1 and not _exact(candidates, scale):
+    over_budget = time.perf_counter() - start > config.time_budget
+    if over_budget:
+        progress("budget", seconds=time.perf_counter() - start)
+    if ("separable" in config.methods and X.shape[1] > 1 and not _exact(candidates, scale)
+            and not over_budget):
         progress("train", phase="surrogate")
         surrogate, _ = train_surrogate(X, y, config, device, on_progress)
         everything = tuple(range(X.shape[1]))
@@ -354,6 +369,9 @@ def fit(
                 trees.append(tree)
         progress("separate", surrogate_rel_rmse=eps, trees=trees)
         for tree in trees:
+            if time.perf_counter() - start > config.time_budget:
+                progress("budget", seconds=time.perf_counter() - start)
+                break
             for expr in _separable_expressions(tree, f, symbols, low, high, library,
                                                abs_tol=3 * eps * scale):
                 add("separable", expr)

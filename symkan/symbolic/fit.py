@@ -9,7 +9,7 @@ How the fast path works, per call (all edges and all primitives at once):
 1. Every 4th sample (index ``% 4 == 3``) is held out; R² is measured on those only.
    Each edge's ``x`` is mapped to ``t ∈ [-1, 1]`` and ``y`` is standardised.
 2. Coarse grid over the affine image ``[b - |a|, b + |a|]`` of ``t ∈ [-1, 1]``, built from each
-   primitive's domain (and its period, if any); ``c, d`` are solved in closed form at every
+   primitive's domain, period and symmetries; ``c, d`` are solved in closed form at every
    grid point; the best few grid points per (edge, primitive) are kept.
 3. Levenberg–Marquardt on ``(a, b)`` with ``c, d`` solved exactly at every step (variable
    projection) for all (primitive, edge, start) rows at once, rejecting steps whose image
@@ -29,25 +29,22 @@ How the fast path works, per call (all edges and all primitives at once):
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-import sympy
 import torch
-from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from symkan.errors import InputError
-from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive, U
+from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive, Symmetries, symmetries
 
 __all__ = ["EdgeFits", "choose", "fit_edge_naive", "fit_edges"]
 
 HOLDOUT_EVERY = 4  # sample i is held out for R² when i % 4 == 3
 COMPLEXITY_WEIGHT = 0.3  # log10 of the loss factor one unit of complexity is worth (≈ ×2)
-R2_TOL = 1e-9  # losses 1 - R² below this count as equal (exact fits)
+R2_TOL = 1e-10  # losses 1 - R² below this count as equal (exact fits)
 ZERO_R2 = 0.1  # "0" wins when no other primitive reaches this held-out R²
 TIE_MARGIN = 0.05  # scores this close (log10 of loss: ≈ 12 %) are ties, won by simplicity
 
@@ -76,81 +73,7 @@ class EdgeFits:
     params_all: np.ndarray  # (E, P, 4)
 
 
-# ---------------------------------------------------------------------------------------------
-# Structure of a primitive: what the grid and the canonical form rely on.
-
-
-@dataclass(frozen=True)
-class _Structure:
-    kind: str  # "constant", "linear" or "nonlinear"
-    sign: tuple[float, float] | None  # (α, β) with f(-u) = α f(u) + β on a symmetric domain
-    scale: str | None  # "mult": f(ku) = g(k) f(u); "add": f(ku) = f(u) + h(k)  (k > 0)
-    shift: bool  # f(u + k) = g(k) f(u) on the reals
-    period: float | None  # smallest period, for f periodic on the reals
-    antiperiodic: bool  # f(u + period/2) = -f(u)
-    u0: float  # a point of the domain with f(u0) != 0
-
-
-def _probe_points(intervals) -> np.ndarray:
-    pts = []
-    for lo, hi, _, _ in intervals:
-        if math.isfinite(lo) and math.isfinite(hi):
-            pts += [lo + w * (hi - lo) for w in (0.13, 0.31, 0.57, 0.83)]
-        elif math.isfinite(lo):
-            pts += [lo + w for w in (0.37, 0.8, 1.3, 2.9)]
-        elif math.isfinite(hi):
-            pts += [hi - w for w in (0.37, 0.8, 1.3, 2.9)]
-        else:
-            pts += [-1.7, -0.6, 0.45, 1.1, 2.3]
-    return np.array(pts)
-
-
-def _same(v: np.ndarray) -> bool:
-    """All entries finite and equal up to rounding."""
-    return bool(np.all(np.isfinite(v)) and np.ptp(v) <= 1e-9 * (1.0 + np.abs(v).max()))
-
-
-@functools.cache
-def _structure(prim: Primitive) -> _Structure:
-    expr, ivs = prim.expr, prim.intervals
-    if U not in expr.free_symbols:
-        return _Structure("constant", None, None, False, None, False, 1.0)
-    if expr.is_polynomial(U) and sympy.degree(expr, U) <= 1:
-        return _Structure("linear", None, None, False, None, False, 1.0)
-    f = prim.numpy
-    u = _probe_points(ivs)
-    with np.errstate(all="ignore"):
-        fu = f(u)
-        u0 = float(u[np.argmax(np.where(np.isfinite(fu), np.abs(fu), -1.0))])
-        symmetric = ivs == tuple(sorted((-h, -lo, hc, lc) for lo, h, lc, hc in ivs))
-        sign = None
-        if symmetric:
-            for alpha in (1.0, -1.0):
-                if _same(f(-u) - alpha * fu):
-                    sign = (alpha, float(f(-u0) - alpha * f(u0)))
-                    break
-        scale = None
-        if all(e in (0.0, -math.inf, math.inf) for lo, hi, _, _ in ivs for e in (lo, hi)):
-            nz = np.abs(fu) > 1e-8
-            if all(_same(f(k * u[nz]) / fu[nz]) for k in (0.6, 1.7)):
-                scale = "mult"
-            elif all(_same(f(k * u) - fu) for k in (0.6, 1.7)):
-                scale = "add"
-        reals = ivs == ((-math.inf, math.inf, False, False),)
-        shift = reals and all(_same(f(u + k) / fu) for k in (0.4, -0.9))
-        period, anti = None, False
-        if reals and expr.has(TrigonometricFunction):
-            try:
-                p = sympy.periodicity(expr, U)
-            except (NotImplementedError, ValueError, TypeError):
-                p = None
-            if p is not None and p.is_positive:
-                period = float(p)
-                anti = bool(_same(f(u + period / 2) + fu) and np.abs(fu).max() > 0)
-    return _Structure("nonlinear", sign, scale, shift, period, anti, u0)
-
-
-def _grid(st: _Structure, intervals) -> tuple[np.ndarray, np.ndarray]:
+def _grid(st: Symmetries, intervals) -> tuple[np.ndarray, np.ndarray]:
     """Coarse starting points ``(a, b)`` (each (G,)) in the normalised coordinate t ∈ [-1, 1].
 
     The image of t is ``[b - |a|, b + |a|]``. Where f's symmetries make a parameter redundant
@@ -159,8 +82,9 @@ def _grid(st: _Structure, intervals) -> tuple[np.ndarray, np.ndarray]:
     """
     scale_free = st.scale is not None
     if st.period is not None:
-        periods = np.concatenate([np.geomspace(0.02, 0.5, 6, endpoint=False),
-                                  np.arange(0.5, 8.0001, 0.2)])
+        periods = np.concatenate(
+            [np.geomspace(0.02, 0.5, 6, endpoint=False), np.arange(0.5, 12.0001, 0.2)]
+        )
         span = st.period / 2 if st.antiperiodic else st.period
         half = periods * st.period / 2  # image [b - half, b + half] holds `periods` periods
         h, m = (v.ravel() for v in np.meshgrid(half, np.arange(6) * span / 6))
@@ -252,14 +176,14 @@ def _solve_cd(f: np.ndarray, z: np.ndarray):
     return c, d, sse
 
 
-def _grid_starts(prims, structs, t, z) -> np.ndarray:
+def _grid_starts(prims, syms, t, z) -> np.ndarray:
     """Best _STARTS grid points (a, b, c, d) per (primitive, edge). t, z (E, n) -> (P, E, K, 4)."""
     n_edges, n = t.shape
     step = max(1, n // _GRID_SAMPLES)
     ts, zs = t[:, ::step], z[:, ::step]  # (E, n_s)
     edges = np.arange(n_edges)
     out = np.empty((len(prims), n_edges, _STARTS, 4))
-    for i, (prim, st) in enumerate(zip(prims, structs)):
+    for i, (prim, st) in enumerate(zip(prims, syms)):
         grid = np.stack(_grid(st, prim.intervals), 1)  # (G, 2): a, b
         grid = grid[_valid(grid, _bounds([prim], len(grid)))]
         if len(grid) == 0:  # no image of the data range fits in the domain
@@ -274,8 +198,9 @@ def _grid_starts(prims, structs, t, z) -> np.ndarray:
         same[1:] = ranked[1:] <= ranked[:-1] * (1 + 1e-9) + 1e-300
         best = np.take_along_axis(order, np.argsort(same, 0, kind="stable"), 0)[:_STARTS]
         best = np.concatenate([best, np.repeat(best[:1], _STARTS - len(best), 0)])  # (K, E)
-        out[i] = np.stack([grid[best, 0], grid[best, 1], c[best, edges], d[best, edges]], -1
-                          ).transpose(1, 0, 2)
+        out[i] = np.stack(
+            [grid[best, 0], grid[best, 1], c[best, edges], d[best, edges]], -1
+        ).transpose(1, 0, 2)
     return out
 
 
@@ -288,7 +213,8 @@ def _variable_projection(prims, pid, theta, t, z, bounds, free, n_starts):
     one (primitive, edge), and after _PRUNE_AFTER iterations only the best of each group goes
     on. Only rows still improving are computed. free (B, 2) marks whether a and b vary (one
     that c or d can absorb, a for powers and log, b for exp, stays at its start).
-    t, z (B, n); bounds (B, C, 4). Returns theta and the training loss (B,).
+    t, z (B, n); bounds (B, C, 4). Returns theta with refined a, b (c, d are re-solved by the
+    caller) and the training loss (B,).
     """
     n_prims = len(prims)
     zc = z - z.mean(1, keepdims=True)  # (B, n)
@@ -350,27 +276,25 @@ def _variable_projection(prims, pid, theta, t, z, bounds, free, n_starts):
         converged = (ok & (np.abs(gain) <= _CONVERGED)) | (la >= 1e12) | (ll == 0)
         slow = accept & (gain <= _SLOW) & (it >= _PRUNE_AFTER)
         done[idx] = converged | slow
-    theta[:, 2] = c
     return theta, loss
 
 
-def _fit_nonlinear(prims, structs, t, z) -> np.ndarray:
+def _fit_nonlinear(prims, syms, t, z) -> np.ndarray:
     """Grid search then refinement for nonlinear primitives. t, z (E, n) -> theta (P, E, 4)."""
     n_edges, n_prims, k = t.shape[0], len(prims), _STARTS
-    theta = _grid_starts(prims, structs, t, z).reshape(-1, 4)  # (P*E*K, 4)
+    theta = _grid_starts(prims, syms, t, z).reshape(-1, 4)  # (P*E*K, 4)
     rows = n_edges * k  # rows per primitive
     pid = np.repeat(np.arange(n_prims), rows)  # (P*E*K,)
-    free = np.array([[s.scale is None, not s.shift] for s in structs], float)[pid]  # (P*E*K, 2)
+    free = np.array([[s.scale is None, not s.shift] for s in syms], float)[pid]  # (P*E*K, 2)
     t_b = np.tile(np.repeat(t, k, 0), (n_prims, 1))  # (P*E*K, n)
     z_b = np.tile(np.repeat(z, k, 0), (n_prims, 1))
-    theta, loss = _variable_projection(prims, pid, theta, t_b, z_b, _bounds(prims, rows),
-                                       free, k)
+    theta, loss = _variable_projection(prims, pid, theta, t_b, z_b, _bounds(prims, rows), free, k)
     best = loss.reshape(n_prims, n_edges, k).argmin(-1)  # (P, E)
     theta = theta.reshape(n_prims, n_edges, k, 4)
     return np.take_along_axis(theta, best[:, :, None, None], 2)[:, :, 0]
 
 
-def _fit_chunk(prims, structs, t, z, test, half, centre):
+def _fit_chunk(prims, syms, t, z, test, half, centre):
     """Fit every primitive to a chunk of E edges. t, z (E, n) normalised; test (n,) held out.
 
     Returns theta (P, E, 4) = (a, b, c, d) in t, z units and the held-out R² (P, E), -inf where
@@ -379,10 +303,11 @@ def _fit_chunk(prims, structs, t, z, test, half, centre):
     n_prims, n_edges = len(prims), t.shape[0]
     theta = np.empty((n_prims, n_edges, 4))
     theta[:, :, 0], theta[:, :, 1] = half, centre  # linear and constant primitives: u = x
-    nl = [i for i, s in enumerate(structs) if s.kind == "nonlinear"]
+    nl = [i for i, s in enumerate(syms) if s.kind == "nonlinear"]
     if nl:
-        theta[nl] = _fit_nonlinear([prims[i] for i in nl], [structs[i] for i in nl],
-                                   t[:, ~test], z[:, ~test])
+        theta[nl] = _fit_nonlinear(
+            [prims[i] for i in nl], [syms[i] for i in nl], t[:, ~test], z[:, ~test]
+        )
     # Exact c, d on the training samples, then held-out R², for all (P, E) at once.
     flat = theta.reshape(-1, 4)  # (P*E, 4)
     t_rep, z_rep = np.tile(t, (n_prims, 1)), np.tile(z, (n_prims, 1))  # (P*E, n)
@@ -447,7 +372,7 @@ def fit_edges(
         raise InputError("library is empty; pass at least one Primitive (e.g. make_library())")
     names = tuple(library)
     prims = [library[k] for k in names]
-    structs = [_structure(p) for p in prims]
+    syms = [symmetries(p) for p in prims]
     n_prims = len(prims)
 
     test = np.arange(n) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1  # (n,)
@@ -460,15 +385,16 @@ def fit_edges(
     ystd = np.where(constant, 1.0, ystd)
     z = ((ys - ymean) / ystd).T.copy()  # (E, n) standardised
 
-    n_nl = sum(s.kind == "nonlinear" for s in structs)
+    n_nl = sum(s.kind == "nonlinear" for s in syms)
     chunk = max(1, _CHUNK_ELEMENTS // max(1, n_nl * _STARTS * n, n_prims * n))  # edges at once
     theta = np.empty((n_prims, n_edges, 4))  # (P, E, 4): a, b, c, d in t, z units
     r2 = np.empty((n_prims, n_edges))  # (P, E)
     with np.errstate(all="ignore"):
         for e in range(0, n_edges, chunk):
             edges = slice(e, e + chunk)
-            theta[:, edges], r2[:, edges] = _fit_chunk(prims, structs, t[edges], z[edges],
-                                                       test, half[edges], centre[edges])
+            theta[:, edges], r2[:, edges] = _fit_chunk(
+                prims, syms, t[edges], z[edges], test, half[edges], centre[edges]
+            )
         constant_edges = np.broadcast_to(constant, r2.shape)  # (P, E)
         theta[:, :, 2] = np.where(constant_edges, 0.0, theta[:, :, 2])
         theta[:, :, 3] = np.where(constant_edges, z[:, ~test].mean(1), theta[:, :, 3])
@@ -476,9 +402,11 @@ def fit_edges(
 
         # Back to x, y units: u = a' (x - centre) / half + b';  y = ystd (c f + d) + ymean.
         a = theta[:, :, 0] / half
-        params = np.stack([a, theta[:, :, 1] - a * centre, theta[:, :, 2] * ystd,
-                           theta[:, :, 3] * ystd + ymean], -1)  # (P, E, 4)
-        for i, (prim, st) in enumerate(zip(prims, structs)):
+        params = np.stack(
+            [a, theta[:, :, 1] - a * centre, theta[:, :, 2] * ystd, theta[:, :, 3] * ystd + ymean],
+            -1,
+        )  # (P, E, 4)
+        for i, (prim, st) in enumerate(zip(prims, syms)):
             if st.kind == "nonlinear":
                 params[i] = _canonical(st, prim, params[i])
             else:
@@ -486,10 +414,15 @@ def fit_edges(
     params_all = np.ascontiguousarray(params.transpose(1, 0, 2))  # (E, P, 4)
     r2_all = np.ascontiguousarray(r2.T)  # (E, P)
 
-    pick = choose(r2_all, [p.complexity for p in prims],
-                  constant=[s.kind == "constant" for s in structs],
-                  complexity_weight=complexity_weight, r2_tol=r2_tol, zero_r2=zero_r2,
-                  tie_margin=tie_margin)
+    pick = choose(
+        r2_all,
+        [p.complexity for p in prims],
+        constant=[s.kind == "constant" for s in syms],
+        complexity_weight=complexity_weight,
+        r2_tol=r2_tol,
+        zero_r2=zero_r2,
+        tie_margin=tie_margin,
+    )
     rows = np.arange(n_edges)
     return EdgeFits(
         primitive_names=names,
@@ -501,7 +434,7 @@ def fit_edges(
     )
 
 
-def _canonical(st: _Structure, prim: Primitive, p: np.ndarray) -> np.ndarray:
+def _canonical(st: Symmetries, prim: Primitive, p: np.ndarray) -> np.ndarray:
     """Same function values, tidier constants. p (E, 4) = a, b, c, d in x units."""
     a, b, c, d = (p[:, i].copy() for i in range(4))
     f = prim.numpy
@@ -537,7 +470,6 @@ def _canonical(st: _Structure, prim: Primitive, p: np.ndarray) -> np.ndarray:
     return np.stack([a, b, c, d], 1)
 
 
-
 def choose(
     r2_all,
     complexities: Sequence[int],
@@ -555,9 +487,10 @@ def choose(
     ``10**complexity_weight`` (≈ 2×) smaller loss, and losses below ``r2_tol`` are all
     equally good. Scores within ``tie_margin`` of the best (losses within ≈ 12 %, which noise
     cannot tell apart) are ties, won by the lowest complexity, then by the earliest primitive
-    in the library (so a noisy parabola stays ``x^2`` rather than a flat ``cos``), then by the
-    higher R². Constant primitives (``"0"``) are only chosen when the edge is constant (their
-    loss is at most ``r2_tol``) or when no other primitive reaches ``R² >= zero_r2``.
+    in the library (so a noisy parabola stays ``x^2`` rather than a flat ``cos``, whose
+    family contains near-parabolas). Constant primitives (``"0"``) are only chosen when the
+    edge is constant (their loss is at most ``r2_tol``) or when no other primitive reaches
+    ``R² >= zero_r2``.
 
     Parameters
     ----------
@@ -586,8 +519,7 @@ def choose(
     tied = (score <= best + tie_margin) & np.isfinite(score)  # (E, P)
     n_prims = len(comp)
     rank = comp * n_prims + np.arange(n_prims)  # lower complexity, then library order
-    first = np.where(tied, rank, np.inf).min(1, keepdims=True)
-    pick = np.argmax(np.where(tied & (rank == first), r2, -np.inf), 1)
+    pick = np.argmin(np.where(tied, rank, np.inf), 1)
     if const.any():
         best_signal = np.where(const, -np.inf, r2).max(1)
         zero = np.flatnonzero(const)[np.argmax(np.where(const, r2, -np.inf)[:, const], 1)]
@@ -641,9 +573,17 @@ def fit_edge_naive(
                     continue
                 c0, d0 = np.polyfit(fu, z[~test], 1)
                 sol = scipy.optimize.least_squares(
-                    residual, [p0, q0, c0, d0], args=(~test,), method="trf",
+                    residual,
+                    [p0, q0, c0, d0],
+                    args=(~test,),
+                    method="trf",
                     bounds=([lo_b, lo_b, -np.inf, -np.inf], [hi_b, hi_b, np.inf, np.inf]),
-                    x_scale="jac", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=200)
+                    x_scale="jac",
+                    xtol=1e-12,
+                    ftol=1e-12,
+                    gtol=1e-12,
+                    max_nfev=200,
+                )
                 if sol.cost < best[0]:
                     best = (sol.cost, sol.x)
     if best[1] is None:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 import torch
+from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
 from symkan.errors import InputError
 
-__all__ = ["DEFAULT_LIBRARY", "Primitive", "U", "make_library"]
+__all__ = ["DEFAULT_LIBRARY", "Primitive", "Symmetries", "U", "make_library", "symmetries"]
 
 U = sympy.Symbol("u", real=True)
 """The argument of every primitive's expression."""
@@ -107,16 +108,12 @@ class Primitive:
         """``f(u)`` elementwise on a tensor (any shape, same shape out)."""
         return _lambdify(self.expr, "torch")(u)
 
-    def torch_derivative(self, u: torch.Tensor) -> torch.Tensor:
-        """``f'(u)`` elementwise on a tensor, derived from :attr:`expr` with sympy."""
-        return _lambdify(_derivative(self.expr), "torch")(u)
-
     def numpy(self, u: np.ndarray) -> np.ndarray:
         """``f(u)`` elementwise on an array."""
         return _lambdify(self.expr, "numpy")(u)
 
     def numpy_derivative(self, u: np.ndarray) -> np.ndarray:
-        """``f'(u)`` elementwise on an array."""
+        """``f'(u)`` elementwise on an array, derived from :attr:`expr` with sympy."""
         return _lambdify(_derivative(self.expr), "numpy")(u)
 
     def sympy(self, arg: sympy.Expr) -> sympy.Expr:
@@ -136,9 +133,94 @@ def _intervals(name: str, domain: sympy.Set) -> tuple[tuple[float, float, bool, 
                 f"sympy.S.Reals - sympy.FiniteSet(0)"
             )
         lo, hi = float(part.start), float(part.end)
-        out.append((lo, hi, not part.left_open and math.isfinite(lo),
-                    not part.right_open and math.isfinite(hi)))
+        out.append(
+            (
+                lo,
+                hi,
+                not part.left_open and math.isfinite(lo),
+                not part.right_open and math.isfinite(hi),
+            )
+        )
     return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
+class Symmetries:
+    """Identities of a primitive ``f`` that make parameters of ``c·f(a·u + b) + d`` redundant.
+
+    Found numerically (to 1e-9) at a few points of the domain; see :func:`symmetries`.
+    """
+
+    kind: str  # "constant", "linear" or "nonlinear"
+    sign: tuple[float, float] | None  # (α, β) with f(-u) = α f(u) + β on a symmetric domain
+    scale: str | None  # "mult": f(ku) = g(k) f(u); "add": f(ku) = f(u) + h(k)  (k > 0)
+    shift: bool  # f(u + k) = g(k) f(u) on the reals
+    period: float | None  # smallest period, for f periodic on the reals
+    antiperiodic: bool  # f(u + period/2) = -f(u)
+    u0: float  # a point of the domain with f(u0) != 0 (to evaluate g, h above)
+
+
+def _probe_points(intervals) -> np.ndarray:
+    pts = []
+    for lo, hi, _, _ in intervals:
+        if math.isfinite(lo) and math.isfinite(hi):
+            pts += [lo + w * (hi - lo) for w in (0.13, 0.31, 0.57, 0.83)]
+        elif math.isfinite(lo):
+            pts += [lo + w for w in (0.37, 0.8, 1.3, 2.9)]
+        elif math.isfinite(hi):
+            pts += [hi - w for w in (0.37, 0.8, 1.3, 2.9)]
+        else:
+            pts += [-1.7, -0.6, 0.45, 1.1, 2.3]
+    return np.array(pts)
+
+
+def _same(v: np.ndarray) -> bool:
+    """All entries finite and equal up to rounding."""
+    return bool(np.all(np.isfinite(v)) and np.ptp(v) <= 1e-9 * (1.0 + np.abs(v).max()))
+
+
+@functools.cache
+def symmetries(prim: Primitive) -> Symmetries:
+    """The :class:`Symmetries` of ``prim`` (cached).
+
+    >>> symmetries(DEFAULT_LIBRARY["cos"]).sign, symmetries(DEFAULT_LIBRARY["log"]).scale
+    ((1.0, 0.0), 'add')
+    """
+    expr, ivs = prim.expr, prim.intervals
+    if U not in expr.free_symbols:
+        return Symmetries("constant", None, None, False, None, False, 1.0)
+    if expr.is_polynomial(U) and sympy.degree(expr, U) <= 1:
+        return Symmetries("linear", None, None, False, None, False, 1.0)
+    f = prim.numpy
+    u = _probe_points(ivs)
+    with np.errstate(all="ignore"):
+        fu = f(u)
+        u0 = float(u[np.argmax(np.where(np.isfinite(fu), np.abs(fu), -1.0))])
+        sign = None
+        if ivs == tuple(sorted((-hi, -lo, hc, lc) for lo, hi, lc, hc in ivs)):
+            for alpha in (1.0, -1.0):
+                if _same(f(-u) - alpha * fu):
+                    sign = (alpha, float(f(-u0) - alpha * f(u0)))
+                    break
+        scale = None
+        if all(e in (0.0, -math.inf, math.inf) for lo, hi, _, _ in ivs for e in (lo, hi)):
+            nz = np.abs(fu) > 1e-8
+            if all(_same(f(k * u[nz]) / fu[nz]) for k in (0.6, 1.7)):
+                scale = "mult"
+            elif all(_same(f(k * u) - fu) for k in (0.6, 1.7)):
+                scale = "add"
+        reals = ivs == ((-math.inf, math.inf, False, False),)
+        shift = reals and all(_same(f(u + k) / fu) for k in (0.4, -0.9))
+        period, anti = None, False
+        if reals and expr.has(TrigonometricFunction):
+            try:
+                p = sympy.periodicity(expr, U)
+            except (NotImplementedError, ValueError, TypeError):
+                p = None
+            if p is not None and p.is_positive:
+                period = float(p)
+                anti = bool(_same(f(u + period / 2) + fu) and np.abs(fu).max() > 0)
+    return Symmetries("nonlinear", sign, scale, shift, period, anti, u0)
 
 
 def _default_primitives() -> list[Primitive]:
@@ -201,8 +283,6 @@ def make_library(
         library[name] = DEFAULT_LIBRARY[name]
     for key, prim in (extra or {}).items():
         if not isinstance(prim, Primitive) or prim.name != key:
-            raise InputError(
-                f"extra[{key!r}] = {prim!r}; give a Primitive whose name is {key!r}"
-            )
+            raise InputError(f"extra[{key!r}] = {prim!r}; give a Primitive whose name is {key!r}")
         library[key] = prim
     return library

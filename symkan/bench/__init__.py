@@ -1,0 +1,1 @@
+"""Benchmarks as data: problem suites, data generation and found-vs-true judging."""

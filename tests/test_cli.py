@@ -1,0 +1,81 @@
+"""The `symkan fit` command: outputs on success, exit 2 and no run folder on bad input."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import sympy
+
+from symkan.cli import main
+from symkan.formula import parse_formula
+
+
+def _write(path, header, rows):
+    lines = [",".join(header)] + [",".join(str(v) for v in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _good_rows(n=200):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 5, n)
+    return [(xi, 3 * xi**2) for xi in x]
+
+
+def test_fit_writes_a_complete_run_folder(tmp_path, capsys):
+    csv = _write(tmp_path / "law.csv", ["lambda", "E"], _good_rows())
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 0
+    stdout = capsys.readouterr().out.strip()
+    assert stdout.startswith("E = ")
+    record = json.loads((out / "result.json").read_text())
+    for key in ("formula", "latex", "r2", "rmse", "complexity", "seconds", "device", "width"):
+        assert key in record
+    found = parse_formula(record["formula"], ["lambda"])  # a keyword name still works
+    lam = sympy.Symbol("lambda", real=True)
+    assert sympy.simplify(found - 3 * lam**2) == 0
+    assert record["r2"] > 0.999999
+    assert record["device"] == "cpu"
+    assert (out / "formula.tex").read_text().strip() == record["latex"]
+    assert (out / "diagram.dot").read_text().startswith("digraph")
+    assert "symkan report" in (out / "report.md").read_text()
+    assert (out / "diagram.svg").exists() == (shutil.which("dot") is not None)
+
+
+@pytest.mark.parametrize(
+    "header, rows, args, message",
+    [
+        (["x", "y"], _good_rows(), ["--target", "Y2"], "Did you mean 'y'"),
+        (["x", "y"], [(1, 2)] * 5, [], "rows"),
+        (["x", "y"], [(float(i), 2.0) for i in range(50)], [], "constant"),
+        (["x", "y"], [(i, "abc" if i == 7 else i) for i in range(50)], [], "abc"),
+        (["x", "y"], [(i, "nan" if i in (3, 9) else i) for i in range(50)], [], "2 rows"),
+        (["x", "x", "y"], [(i, i, i) for i in range(50)], [], "more than once"),
+    ],
+)
+def test_bad_input_exits_2_without_a_run_folder(tmp_path, capsys, header, rows, args, message):
+    csv = _write(tmp_path / "bad.csv", header, rows)
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symkan: error:") and message in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_file(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nope.csv"), "--quiet"]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+
+
+def test_cuda_without_gpu_is_a_clear_error(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    assert main(["fit", str(csv), "--device", "cuda", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
