@@ -19,11 +19,26 @@ import sys
 import time
 from pathlib import Path
 
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
 import torch
 
 from symkan.bench.metrics import match_level
 from symkan.bench.problems import load_suite
 from symkan.pipeline import FitConfig, fit
+
+
+def run_one(p, n: int, seed: int) -> dict:
+    ds = p.sample(n, seed=seed)
+    t = time.perf_counter()
+    try:
+        res = fit(ds, FitConfig(seed=seed))
+        found, r2 = res.expr, res.r2
+        level = match_level(found, p.expr, p.symbols(), p.low, p.high)
+    except Exception as err:  # a benchmark records failures and goes on
+        found, r2, level = f"error: {type(err).__name__}: {err}", float("nan"), "error"
+    return {"name": p.name, "true": p.formula, "found": str(found), "level": level,
+            "r2": r2, "seconds": round(time.perf_counter() - t, 2), "n_vars": len(p.variables)}
 
 
 def main() -> None:
@@ -34,6 +49,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("reports/bench/feynman_recovery.jsonl"))
+    ap.add_argument("--workers", type=int, default=2, help="processes, one torch thread each")
     args = ap.parse_args()
     problems = load_suite(args.suite)
     if args.names:
@@ -46,25 +62,19 @@ def main() -> None:
             rec = json.loads(line)
             done[rec["name"]] = rec
     print(f"# {' '.join(sys.argv)}", flush=True)
-    print(f"# {platform.platform()}; {os.cpu_count()} cores; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads", flush=True)
-    for p in problems:
-        if p.name in done:
-            continue
-        ds = p.sample(args.n, seed=args.seed)
-        t = time.perf_counter()
-        try:
-            res = fit(ds, FitConfig(seed=args.seed))
-            found, r2 = res.expr, res.r2
-            level = match_level(found, p.expr, p.symbols(), p.low, p.high)
-        except Exception as err:  # a benchmark records failures and goes on
-            found, r2, level = f"error: {type(err).__name__}: {err}", float("nan"), "error"
-        rec = {"name": p.name, "true": p.formula, "found": str(found), "level": level,
-               "r2": r2, "seconds": round(time.perf_counter() - t, 2), "n_vars": len(p.variables)}
-        done[p.name] = rec
-        with open(args.out, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
-        print(f"{p.name:10s} {level:9s} {rec['seconds']:7.1f}s  r2={r2:.6g}  {found}", flush=True)
+    print(f"# {platform.platform()}; {os.cpu_count()} cores; torch {torch.__version__}; "
+          f"{args.workers} worker processes, 1 torch thread each", flush=True)
+    todo = [p for p in problems if p.name not in done]
+    with ProcessPoolExecutor(args.workers, initializer=torch.set_num_threads,
+                             initargs=(1,)) as pool:
+        futures = [pool.submit(run_one, p, args.n, args.seed) for p in todo]
+        for fut in as_completed(futures):
+            rec = fut.result()
+            done[rec["name"]] = rec
+            with open(args.out, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            print(f"{rec['name']:10s} {rec['level']:9s} {rec['seconds']:7.1f}s  "
+                  f"r2={rec['r2']:.6g}  {rec['found']}", flush=True)
     recs = [done[p.name] for p in problems if p.name in done]
     n = len(recs)
     exact = sum(r["level"] == "exact" for r in recs)

@@ -51,6 +51,9 @@ class _Progress:
             self.line(f"separability tests on the KAN surrogate (its relative error "
                       f"{info.get('surrogate_rel_rmse', float('nan')):.2g}): "
                       f"{len(info.get('trees', []))} candidate tree(s)", final=True)
+        elif stage == "budget":
+            self.line(f"time budget spent after {info['seconds']:.0f}s: skipping the "
+                      "remaining candidates", final=True)
         elif stage == "candidate":
             if "error" in info:
                 self.line(f"candidate {info['method']}: failed ({info['error']})", final=True)
@@ -83,13 +86,19 @@ def _fit(args: argparse.Namespace) -> int:
 
     progress = _Progress(args.quiet)
     dataset = load_csv(args.data, args.target)
+    out = args.out or Path("reports") / Path(args.data).stem
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / "result.json").exists())):
+        raise InputError(
+            f"--out {str(out)!r} exists and is not a symkan run folder (no result.json); "
+            "choose another --out, or remove it first"
+        )
     progress.line(
         f"{dataset.source}: {dataset.n_rows} rows, target {dataset.target_name!r}, "
         f"features {list(dataset.feature_names)}", final=True,
     )
     result = fit(dataset, FitConfig(seed=args.seed, device=args.device), on_progress=progress)
     files, notes = run_files(result)
-    out = args.out or Path("reports") / Path(args.data).stem
     folder = write_run(out, files)
     for note in notes:
         progress.line(note, final=True)
@@ -101,8 +110,19 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_threads() -> None:
+    """One torch thread unless SYMKAN_THREADS says otherwise: symkan's tensors are small,
+    and several threads on a busy machine slow them down by 10× or more (measured)."""
+    import os
+
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("SYMKAN_THREADS", "1")))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _set_threads()
     try:
         if args.command == "fit":
             return _fit(args)

@@ -66,8 +66,6 @@ def prune(model: KAN, X: torch.Tensor, config: PruneConfig = PruneConfig()) -> P
         keep.append(torch.nonzero(alive).flatten().to(X.device))
     new = model.select(keep)
     with torch.no_grad():
-        for layer, m in zip(new.layers, masks):
-            pass
         for idx, layer in enumerate(new.layers):
             layer.mask.mul_(masks[idx][keep[idx + 1]][:, keep[idx]])
     return Pruned(new, tuple(int(i) for i in keep[0]), tuple(edge_scores(new, X[:, keep[0]])))

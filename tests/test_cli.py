@@ -79,3 +79,13 @@ def test_cuda_without_gpu_is_a_clear_error(tmp_path, capsys):
                  "--out", str(tmp_path / "r")]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_refuses_to_replace_a_folder_symkan_did_not_write(tmp_path, capsys):
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "thesis.tex").write_text("keep me")
+    assert main(["fit", str(csv), "--out", str(other), "--quiet"]) == 2
+    assert "not a symkan run folder" in capsys.readouterr().err
+    assert (other / "thesis.tex").read_text() == "keep me"
