@@ -56,6 +56,7 @@ def result_record(result: FitResult) -> dict:
         "source": result.dataset.source,
         "r2": num(result.r2),
         "rmse": num(result.rmse),
+        "network_r2": num(result.network_r2),
         "complexity": result.complexity,
         "method": result.method,
         "seconds": round(result.seconds, 3),

@@ -46,6 +46,7 @@ from symkan.errors import InputError
 __all__ = [
     "canonicalize",
     "drop_negligible_terms",
+    "linearize_functions",
     "refit_constants",
     "rmse",
     "round_floats",
@@ -695,3 +696,55 @@ def round_floats(expr: sympy.Expr, digits: int = 4) -> sympy.Expr:
         f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in expr.atoms(sympy.Float)
     }
     return expr.xreplace(mapping)
+
+
+def linearize_functions(
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6
+) -> sympy.Expr:
+    """Replace ``f(arg)`` by ``c1*arg + c0`` where the data cannot tell them apart.
+
+    A refit can push a primitive into its linear regime (``sin(0.0019*v)`` standing in for
+    ``v``). Each applied function is tried, innermost first, as its first-order Taylor form
+    at the mean of its argument on the data; after refitting, the replacement is kept when
+    the RMSE stays at most ``max(rmse_before * (1 + 1e-3), rel_tol * std(y))``.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> X = np.linspace(1, 5, 50)[:, None]
+    >>> e = linearize_functions(500.0 * sympy.sin(0.002 * x), [x], X, X[:, 0])
+    >>> e.has(sympy.sin), round(float(e.coeff(x)), 9)
+    (False, 1.0)
+    """
+    expr, symbols, X, y = _check_data(expr, symbols, X, y)
+    base = rmse(expr, symbols, X, y)
+    if not np.isfinite(base):
+        return expr
+    limit = max(base * (1 + 1e-3), rel_tol * float(np.std(y)))
+    nodes = [
+        n for n in sympy.postorder_traversal(expr)
+        if isinstance(n, sympy.Function) and len(n.args) == 1 and n.args[0].free_symbols
+    ]
+    for node in nodes:
+        if node not in expr.atoms(sympy.Function):
+            continue
+        arg = node.args[0]
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(
+                np.asarray(sympy.lambdify(symbols, arg, "numpy")(*X.T), dtype=float),
+                (X.shape[0],),
+            )
+        m = float(np.mean(values))
+        try:
+            slope = float(sympy.diff(node.func(sympy.Symbol("_u")), sympy.Symbol("_u")).subs(
+                sympy.Symbol("_u"), m))
+            at = float(node.func(sympy.Float(m)))
+        except (TypeError, ValueError):
+            continue
+        if not (np.isfinite(slope) and np.isfinite(at)) or slope == 0.0:
+            continue
+        linear = sympy.Float(slope) * (arg - sympy.Float(m)) + sympy.Float(at)
+        candidate = refit_constants(expr.xreplace({node: linear}), symbols, X, y)
+        if rmse(candidate, symbols, X, y) <= limit:
+            expr = candidate
+    return expr

@@ -74,6 +74,7 @@ class FitResult:
     dataset: Dataset = field(repr=False)
     r2: float  # held-out (test rows)
     rmse: float
+    network_r2: float  # formula vs the pruned KAN's predictions on the test rows
     complexity: int
     method: str
     seconds: float
@@ -255,6 +256,7 @@ def finalize(
         e = constants.refit_constants(e, symbols, X, y)
         if constants.rmse(e, symbols, X, y) > 0.05 * scale:
             return e  # a poor fit: simplifying it term by term is not worth the time
+        e = constants.linearize_functions(e, symbols, X, y)
         e = constants.drop_negligible_terms(e, symbols, X, y)
         return constants.snap_constants(e, symbols, Xa, ya)
 
@@ -382,11 +384,16 @@ def fit(
     resid = pred - test_ds.y
     rmse = float(np.sqrt(np.mean(resid**2)))
     r2 = float(1 - np.sum(resid**2) / np.sum((test_ds.y - test_ds.y.mean()) ** 2))
+    with torch.no_grad():
+        net = pruned.model(_t(test_ds.X[:, list(pruned.inputs)], device))[:, 0].cpu().numpy()
+    network_r2 = float(1 - np.sum((pred - net) ** 2) / np.sum((net - net.mean()) ** 2))
     return FitResult(
         expr=best.expr, symbols=symbols, dataset=dataset, r2=r2, rmse=rmse,
+        network_r2=network_r2,
         complexity=best.complexity, method=best.method,
         seconds=time.perf_counter() - start, device=str(device),
-        widths=pruned.model.widths, model=pruned.model, snapped=snapped, inputs=inputs,
+        widths=pruned.model.widths, model=pruned.model, snapped=snapped,
+        inputs=pruned.inputs,
         candidates=tuple(candidates), losses=losses,
         edge_scores=tuple(s.detach().cpu().numpy() for s in pruned.edge_scores),
         settings={k: v for k, v in asdict(config).items()},

@@ -36,6 +36,7 @@ def _check(formula, names, box):
     assert sympy.simplify(res.expr - true) == 0, f"found {res.expr}"
     assert match_level(res.expr, true, syms, [b[0] for b in box], [b[1] for b in box]) == "exact"
     assert res.r2 > 1 - 1e-9
+    assert res.network_r2 > 0.999  # the formula also reproduces the trained, pruned network
     # the formula reproduces the data it was fitted to
     assert np.allclose(evaluate(res.expr, syms, ds.X), ds.y, rtol=1e-8, atol=1e-10)
 

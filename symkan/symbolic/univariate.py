@@ -120,32 +120,20 @@ def fit_univariate(
     Among every primitive of every family, the simplest form whose RMSE is within
     ``rel_slack`` × the best, or below ``abs_tol[k]`` (the error the samples themselves
     carry, e.g. a surrogate's), or below ``rel_floor`` × std, wins.
+
+    Examples
+    --------
+    >>> x = np.linspace(1, 5, 200)
+    >>> s = sympy.Symbol("r", positive=True)
+    >>> fit = fit_univariate([x], [2.5 * x**-1.5], [s])[0]
+    >>> fit.form, round(float(fit.expr.subs(s, 2)), 6)
+    ('power', 0.883883)
     """
-    n_leaves = len(xs)
-    tols = np.broadcast_to(np.asarray(abs_tol, dtype=float), (n_leaves,))
-    cols_x, cols_y, owners = [], [], []
-    for k, (x, y) in enumerate(zip(xs, ys)):
-        cols_x.append(x)
-        cols_y.append(y)
-        owners.append((k, "primitive"))
-        sign_y = np.sign(y[0])
-        if np.all(np.sign(y) == sign_y) and sign_y != 0:
-            cols_x.append(x)
-            cols_y.append(np.log(np.abs(y)))
-            owners.append((k, "exp"))
-            sign_x = np.sign(x[0])
-            if np.all(np.sign(x) == sign_x) and sign_x != 0:
-                cols_x.append(np.log(np.abs(x)))
-                cols_y.append(np.log(np.abs(y)))
-                owners.append((k, "power"))
-    fits = fit_edges(np.stack(cols_x, 1), np.stack(cols_y, 1), library)
-    options: list[list[LeafFit]] = [[] for _ in range(n_leaves)]
-    for col, (k, form) in enumerate(owners):
-        options[k] += _options(fits, col, form, xs[k], ys[k], symbols[k], library)
+    tols = np.broadcast_to(np.asarray(abs_tol, dtype=float), (len(xs),))
     return [
         choose(opts, rel_slack=rel_slack, abs_tol=float(tols[k]),
                floor=rel_floor * (float(np.std(ys[k])) + 1e-300))
-        for k, opts in enumerate(options)
+        for k, opts in enumerate(leaf_options(xs, ys, symbols, library))
     ]
 
 
