@@ -81,8 +81,17 @@ def main() -> None:
     symb = sum(r["level"] in ("exact", "symbolic") for r in recs)
     r2ok = sum(isinstance(r["r2"], float) and r["r2"] > 0.999 for r in recs)
     med = statistics.median(r["seconds"] for r in recs) if recs else float("nan")
-    print(f"\n{n} problems: exact {exact} ({100 * exact / max(n, 1):.1f}%), symbolic solution "
-          f"{symb} ({100 * symb / max(n, 1):.1f}%), R2>0.999 {r2ok}, median {med:.1f}s")
+    line = (f"{n} problems: exact {exact} ({100 * exact / max(n, 1):.1f}%), symbolic solution "
+            f"{symb} ({100 * symb / max(n, 1):.1f}%), R2>0.999 {r2ok}, median {med:.1f}s")
+    print("\n" + line)
+    rows = ["| problem | vars | level | test R² | seconds | found |", "|---|---|---|---|---|---|"]
+    for r in recs:
+        found = r["found"] if len(r["found"]) < 90 else r["found"][:87] + "..."
+        rows.append(f"| {r['name']} | {r['n_vars']} | {r['level']} | {r['r2']:.6g} | "
+                    f"{r['seconds']} | `{found}` |")
+    md = args.out.with_suffix(".md")
+    md.write_text(f"# {args.suite}: symkan default settings, {args.n} noiseless rows\n\n"
+                  f"`python {' '.join(sys.argv)}`\n\n**{line}**\n\n" + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

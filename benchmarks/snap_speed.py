@@ -7,11 +7,16 @@ fitted to a library of primitives ``c*f(a*x+b)+d``. Only that last step is timed
 * pykan: ``model.auto_symbolic(lib=...)`` on the pruned ``MultKAN`` (one call; it
   changes the model, so a second call would time a different thing);
 * symkan: ``symkan.symbolic.snap.snap(model, X)`` on the pruned ``symkan.kan.KAN``,
-  ``--repeats`` times; the first (cold) call and the median are both reported.
+  ``--repeats`` times; the median and the first call are both reported.
 
-Networks pruned by two different tools need not keep the same number of edges, so the
-time per live edge is reported next to the total. The result table goes to stdout;
-pykan's own progress output goes to stderr.
+Networks pruned by two different tools need not keep the same number of edges. The table
+therefore also gives the time per live edge, and times symkan's ``snap`` once more on a
+copy of its network that keeps only its strongest edges, as many as pykan kept: the ratio
+on that row compares networks of the same size. ``snap`` fits all edges in one batched
+call, so its time grows far less than linearly with the edge count and the per-edge ratio
+flatters symkan when its network is the larger one.
+
+The result table goes to stdout; pykan's own progress output goes to stderr.
 
 Run from the repository root::
 
@@ -229,7 +234,7 @@ def report(task: str, rows: list[Timing], note: str | None, repeats: int) -> str
         lines.append(f"{r.tool:<{width}} {r.edges:>5} {r.library_size:>4} {r.seconds:>9.4f} "
                      f"{1e3 * per:>9.2f} {r.first:>8.4f} {total_ratio:>10} {per_edge_ratio:>9}")
     if pykan is not None:
-        first = rows[1].first  # symkan's coldest call: the first snap in this process
+        first = rows[1].first  # symkan's first snap call (of the process, for the first task)
         per_edge = _ratio(pykan.seconds / max(pykan.edges, 1), first / max(rows[1].edges, 1))
         lines += ["", (f"pykan/symkan on symkan's first snap call: "
                        f"{_ratio(pykan.seconds, first)} total, {per_edge} per edge")]

@@ -31,7 +31,7 @@ from symkan.decompose import Node, SeparabilityConfig, restricted, separate
 from symkan.errors import InputError
 from symkan.formula import complexity, evaluate, network_expression
 from symkan.kan import KAN
-from symkan.prune import PruneConfig, Pruned, prune
+from symkan.prune import PruneConfig, Pruned, prune_greedy
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
 from symkan.symbolic.univariate import choose, leaf_options
@@ -141,7 +141,7 @@ def train_network(
     Xt, yt = _t(X, device), _t(y[:, None], device)
     sparse = train(model, Xt, yt, TrainConfig(steps=config.steps, lamb=config.lamb),
                    on_step=_reporter(on_progress, "sparse "))
-    pruned = prune(sparse.model, Xt, config.prune)
+    pruned = prune_greedy(sparse.model, Xt, yt, config.prune)
     Xp = Xt[:, list(pruned.inputs)]
     model, losses = refine(pruned.model, Xp, yt, config.grid_sizes, config.steps, on_progress,
                            "pruned ")

@@ -69,3 +69,40 @@ def prune(model: KAN, X: torch.Tensor, config: PruneConfig = PruneConfig()) -> P
         for idx, layer in enumerate(new.layers):
             layer.mask.mul_(masks[idx][keep[idx + 1]][:, keep[idx]])
     return Pruned(new, tuple(int(i) for i in keep[0]), tuple(edge_scores(new, X[:, keep[0]])))
+
+
+def prune_greedy(
+    model: KAN, X: torch.Tensor, y: torch.Tensor, config: PruneConfig = PruneConfig(),
+    *, steps: int = 40, slack: float = 10.0, floor: float = 1e-4,
+) -> Pruned:
+    """Prune by attribution, then remove the weakest hidden node while the fit allows.
+
+    After each removal the network is fine-tuned for ``steps`` L-BFGS steps; the removal
+    is kept when the normalised MSE stays below ``max(slack * mse_before, floor)``. The
+    result is the smallest graph found that still fits, not merely the one a fixed
+    threshold gives.
+    """
+    from symkan.train import TrainConfig, train  # a later stage, used only for this search
+
+    def mse(m: KAN, inputs: tuple[int, ...]) -> float:
+        with torch.no_grad():
+            return float((((m(X[:, list(inputs)]) - y) / m.out_scale) ** 2).mean())
+
+    best = prune(model, X, config)
+    limit = max(slack * mse(best.model, best.inputs), floor)
+    while any(w > 1 for w in best.model.widths[1:-1]):
+        Xp = X[:, list(best.inputs)]
+        nodes = node_scores(best.model, Xp)
+        # the weakest hidden node over all hidden layers
+        layer, idx = min(
+            ((layer, int(torch.argmin(nodes[layer]))) for layer in range(1, len(nodes) - 1)
+             if best.model.widths[layer] > 1),
+            key=lambda li: float(nodes[li[0]][li[1]]),
+        )
+        keep = [torch.arange(w, device=X.device) for w in best.model.widths]
+        keep[layer] = keep[layer][keep[layer] != idx]
+        smaller = train(best.model.select(keep), Xp, y, TrainConfig(steps=steps)).model
+        if mse(smaller, best.inputs) > limit:
+            break
+        best = Pruned(smaller, best.inputs, tuple(edge_scores(smaller, Xp)))
+    return best
