@@ -116,8 +116,11 @@ def _set_threads() -> None:
     import os
 
     import torch
+    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(int(os.environ.get("SYMKAN_THREADS", "1")))
+    threads = int(os.environ.get("SYMKAN_THREADS", "1"))
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)  # numpy/scipy BLAS too: same bits on every run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
