@@ -172,7 +172,16 @@ def choose(
     options: Sequence[LeafFit], *, rel_slack: float = 2.0, abs_tol: float = 0.0,
     floor: float = 0.0,
 ) -> LeafFit:
-    """The simplest option whose RMSE is within ``rel_slack`` × the best or ``abs_tol``."""
+    """The simplest option whose RMSE is within ``rel_slack`` × the best or ``abs_tol``.
+
+    Options of equal complexity whose errors are within a factor 2 are a tie, and the
+    first in ``options`` (library order: polynomials first; primitive before exp before
+    power) wins: a surrogate's noise must not decide between ``w**2`` and ``exp(w/3)``.
+    """
     best = min(o.rmse for o in options)
     limit = max(rel_slack * best, abs_tol, floor)
-    return min((o for o in options if o.rmse <= limit), key=lambda o: (o.complexity, o.rmse))
+    ok = [o for o in options if o.rmse <= limit]
+    simplest = min(o.complexity for o in ok)
+    tied = [o for o in ok if o.complexity == simplest]
+    floor_tie = max(2.0 * min(o.rmse for o in tied), floor)
+    return next(o for o in tied if o.rmse <= floor_tie)
