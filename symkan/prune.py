@@ -78,9 +78,11 @@ def prune_greedy(
     """Prune by attribution, then remove the weakest hidden node while the fit allows.
 
     After each removal the network is fine-tuned for ``steps`` L-BFGS steps; the removal
-    is kept when the normalised MSE stays below ``max(slack * mse_before, floor)``. The
-    result is the smallest graph found that still fits, not merely the one a fixed
-    threshold gives.
+    is kept when the normalised MSE stays below ``max(min(slack * mse_0, mse_0 + 1e-3),
+    floor)``, with ``mse_0`` that of the attribution-pruned network: a network that
+    already fits well may lose nodes freely, a poor one only those it truly does not
+    use. The result is the smallest graph found that still fits, not merely the one a
+    fixed threshold gives.
     """
     from symkan.train import TrainConfig, train  # a later stage, used only for this search
 
@@ -89,7 +91,8 @@ def prune_greedy(
             return float((((m(X[:, list(inputs)]) - y) / m.out_scale) ** 2).mean())
 
     best = prune(model, X, config)
-    limit = max(slack * mse(best.model, best.inputs), floor)
+    mse0 = mse(best.model, best.inputs)
+    limit = max(min(slack * mse0, mse0 + 1e-3), floor)
     while any(w > 1 for w in best.model.widths[1:-1]):
         Xp = X[:, list(best.inputs)]
         nodes = node_scores(best.model, Xp)
