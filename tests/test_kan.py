@@ -111,14 +111,11 @@ def test_device_resolution():
 
 
 def test_greedy_pruning_finds_the_minimal_graph():
-    from symkan.prune import prune_greedy
+    from symkan.pipeline import FitConfig, train_network
 
-    X = torch.rand(600, 2, generator=_gen(9), dtype=torch.float64) * 2 - 1
-    y = torch.exp(torch.sin(torch.pi * X[:, :1]) + X[:, 1:] ** 2)  # a [2, 1, 1] law
-    net = KAN([2, 5, 1], generator=_gen(10))
-    net.out_shift.fill_(float(y.mean()))
-    net.out_scale.fill_(float(y.std()))
-    res = train(net, X, y, TrainConfig(steps=60, lamb=1e-3))
-    pruned = prune_greedy(res.model, X, y)
-    assert pruned.model.widths == (2, 1, 1)
-    assert pruned.model is not res.model and res.model.widths == (2, 5, 1)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (800, 2))
+    y = np.exp(np.sin(np.pi * X[:, 0]) + X[:, 1] ** 2)  # a [2, 1, 1] law
+    pruned, _ = train_network(X, y, FitConfig(), torch.device("cpu"))
+    assert pruned.model.widths == (2, 1, 1)  # the [2, 5, 1] start lost 4 hidden nodes
+    assert int(sum(float(layer.mask.sum()) for layer in pruned.model.layers)) == 3
