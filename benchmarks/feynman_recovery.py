@@ -17,9 +17,8 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
-
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 
 import torch
 
@@ -35,7 +34,7 @@ def run_one(p, n: int, seed: int) -> dict:
         res = fit(ds, FitConfig(seed=seed))
         found, r2 = res.expr, res.r2
         level = match_level(found, p.expr, p.symbols(), p.low, p.high)
-    except Exception as err:  # a benchmark records failures and goes on
+    except Exception as err:  # noqa: BLE001 - a benchmark records any failure and goes on
         found, r2, level = f"error: {type(err).__name__}: {err}", float("nan"), "error"
     return {"name": p.name, "true": p.formula, "found": str(found), "level": level,
             "r2": r2, "seconds": round(time.perf_counter() - t, 2), "n_vars": len(p.variables)}

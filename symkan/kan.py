@@ -18,6 +18,7 @@ least squares on sample inputs, so the learned function is kept on a finer or mo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -170,7 +171,7 @@ class KAN(nn.Module):
         if layers is None:
             layers = [
                 KANLayer(a, b, grid_size, k, generator=generator, dtype=dtype)
-                for a, b in zip(widths[:-1], widths[1:])
+                for a, b in pairwise(widths)
             ]
         self.layers = nn.ModuleList(layers)
         d, out = self.layers[0].in_dim, self.layers[-1].out_dim

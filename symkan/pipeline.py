@@ -52,8 +52,8 @@ class FitConfig:
     grid_sizes: tuple[int, ...] = (5, 10, 20)
     steps: int = 60  # L-BFGS steps per phase
     lamb: float = 1e-3  # sparsity weight of the first phase
-    prune: PruneConfig = PruneConfig()
-    separability: SeparabilityConfig = SeparabilityConfig()
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    separability: SeparabilityConfig = field(default_factory=SeparabilityConfig)
     methods: tuple[str, ...] = ("additive", "separable", "kan")
     max_rows: int = 4000  # rows used for training (a random subset when there are more)
     time_budget: float = 120.0  # seconds; later stages are skipped once it is spent
@@ -220,10 +220,10 @@ def _separable_expressions(
     for slack in (1.0, 10.0):
         fits = iter([choose(o, abs_tol=slack * abs_tol) for o in options])
 
-        def build(node: Node) -> sympy.Expr:
+        def build(node: Node, fits=fits) -> sympy.Expr:
             if node.kind == "leaf":
                 return next(fits).expr
-            parts = [build(child) for child in node.children]
+            parts = [build(child, fits) for child in node.children]
             k = len(parts)
             if node.kind == "sum":
                 return sympy.Add(*parts) - (k - 1) * sympy.Float(node.value)

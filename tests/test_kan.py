@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from symkan import spline
+from symkan.errors import InputError
 from symkan.kan import KAN, KANLayer
 from symkan.prune import edge_scores, prune
 from symkan.train import TrainConfig, resolve_device, train
-from symkan.errors import InputError
 
 
 def _gen(seed=0):

@@ -40,9 +40,8 @@ def match_level(
     rng = np.random.default_rng(seed)
     X = rng.uniform(low, high, size=(256, len(symbols)))
     rounded = round_floats(found, 4)
-    if _numeric_equal(rounded, true, symbols, X, 1e-3):
-        if sympy.simplify(rounded - true) == 0:
-            return "exact"
+    if _numeric_equal(rounded, true, symbols, X, 1e-3) and sympy.simplify(rounded - true) == 0:
+        return "exact"
     va, vb = evaluate(found, symbols, X), evaluate(true, symbols, X)
     diff, ratio = va - vb, va / np.where(vb == 0, np.nan, vb)
     if np.nanstd(diff) <= 1e-6 * (np.nanstd(vb) + 1e-12) and _is_constant(found - true, symbols):
