@@ -45,7 +45,9 @@ def edge_scores(model: KAN, X: torch.Tensor) -> list[torch.Tensor]:
 def node_scores(model: KAN, X: torch.Tensor) -> list[torch.Tensor]:
     """Attribution of every node, inputs first, one ``(width,)`` tensor per layer."""
     scores = edge_scores(model, X)
-    return [s.sum(0) for s in scores] + [torch.ones(model.widths[-1], dtype=X.dtype)]
+    return [s.sum(0) for s in scores] + [
+        torch.ones(model.widths[-1], dtype=X.dtype, device=X.device)
+    ]
 
 
 def prune(model: KAN, X: torch.Tensor, config: PruneConfig = PruneConfig()) -> Pruned:
@@ -54,13 +56,16 @@ def prune(model: KAN, X: torch.Tensor, config: PruneConfig = PruneConfig()) -> P
     masks = [(s >= config.edge_threshold).to(X.dtype) for s in scores]
     keep: list[torch.Tensor] = []
     widths = model.widths
+    def everything(width: int) -> torch.Tensor:
+        return torch.ones(width, dtype=torch.bool, device=X.device)
+
     for layer in range(len(widths)):
-        incoming = masks[layer - 1].sum(1) > 0 if layer > 0 else torch.ones(widths[0], dtype=torch.bool)
-        outgoing = masks[layer].sum(0) > 0 if layer < len(masks) else torch.ones(widths[-1], dtype=torch.bool)
+        incoming = masks[layer - 1].sum(1) > 0 if layer > 0 else everything(widths[0])
+        outgoing = masks[layer].sum(0) > 0 if layer < len(masks) else everything(widths[-1])
         node_ok = scores[layer].sum(0) >= config.node_threshold if layer < len(masks) else outgoing
         alive = incoming & outgoing & node_ok
         if layer == len(widths) - 1:
-            alive = torch.ones(widths[-1], dtype=torch.bool)
+            alive = everything(widths[-1])
         if not alive.any():  # keep the strongest node so the network stays connected
             alive[scores[layer].sum(0).argmax() if layer < len(masks) else 0] = True
         keep.append(torch.nonzero(alive).flatten().to(X.device))
