@@ -28,7 +28,7 @@ def network_view(result: FitResult) -> NetworkView:
         mask = mod.mask.detach().cpu().numpy()
         for j, i in zip(*np.nonzero(mask > 0)):
             e = snapped.get((layer, int(i), int(j)))
-            strength = float(scores[layer][j, i]) / top if layer < len(scores) else 1.0
+            strength = float(scores[layer][j, i]) / top
             formula = (
                 f"{e.c:.4g}*{e.name}({e.a:.4g}*x + {e.b:.4g}) + {e.d:.4g}" if e else None
             )

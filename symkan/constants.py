@@ -155,14 +155,20 @@ def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
     1.0
     """
     expr, symbols, X, y = _check_data(expr, symbols, X, y)
+    try:
+        pred = _values(expr, symbols, X)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return math.inf
+    return _rmse_of(pred, y)
+
+
+def _values(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> np.ndarray:
+    """``expr`` at the rows of ``X``, shape (n,); symbols swapped for dummies (names such
+    as ``lambda`` or ``I`` cannot clash with the generated code)."""
     dummies = [sympy.Dummy(real=True) for _ in symbols]
     f = _lambdify(dummies, expr.xreplace(dict(zip(symbols, dummies))))
     with np.errstate(all="ignore"):
-        try:
-            pred = _as_column(f(*X.T), X.shape[0])
-        except (ValueError, OverflowError, ZeroDivisionError):
-            return math.inf
-    return _rmse_of(pred, y)
+        return _as_column(f(*X.T), X.shape[0])
 
 
 # ----------------------------------------------------------------- canonical form
@@ -729,15 +735,10 @@ def linearize_functions(
         if node not in expr.atoms(sympy.Function):
             continue
         arg = node.args[0]
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(
-                np.asarray(sympy.lambdify(symbols, arg, "numpy")(*X.T), dtype=float),
-                (X.shape[0],),
-            )
-        m = float(np.mean(values))
+        m = float(np.mean(_values(arg, symbols, X)))
+        u = sympy.Dummy()
         try:
-            slope = float(sympy.diff(node.func(sympy.Symbol("_u")), sympy.Symbol("_u")).subs(
-                sympy.Symbol("_u"), m))
+            slope = float(sympy.diff(node.func(u), u).subs(u, m))
             at = float(node.func(sympy.Float(m)))
         except (TypeError, ValueError):
             continue

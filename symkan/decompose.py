@@ -175,8 +175,8 @@ def separate(
     # anchor: the candidate point where |f| is largest keeps product identities well-conditioned
     candidates = _random_points(vars, fixed, low, high, 64, rng)
     fc = restricted(f, fixed)(candidates)
-    anchor = candidates[int(np.argmax(np.abs(fc)))]
-    value = float(np.max(np.abs(fc))) * float(np.sign(fc[int(np.argmax(np.abs(fc)))]))
+    top = int(np.argmax(np.abs(fc)))
+    anchor, value = candidates[top], float(fc[top])
     add, mul, mul_c, offset = interactions(f, vars, fixed, low, high, rng, config.samples)
     tests = (("sum", add, 0.0), ("prod", mul, 0.0), ("prod", mul_c, offset))
     for kind, scores, c in tests:

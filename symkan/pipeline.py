@@ -132,11 +132,11 @@ def refine(
 
 def train_network(
     X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
-    on_progress: Progress | None = None, widths: tuple[int, ...] | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[Pruned, tuple[float, ...]]:
     """The KAN path: train with sparsity, prune, then refine the pruned net on finer grids."""
     d = X.shape[1]
-    widths = widths or (d, config.hidden or min(2 * d + 1, 9), 1)
+    widths = (d, config.hidden or min(2 * d + 1, 9), 1)
     model = _new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
     Xt, yt = _t(X, device), _t(y[:, None], device)
     sparse = train(model, Xt, yt, TrainConfig(steps=config.steps, lamb=config.lamb),
@@ -185,10 +185,10 @@ def additive_candidates(
     return out
 
 
-def _surrogate(model: KAN, inputs: tuple[int, ...], device: torch.device):
+def _surrogate(model: KAN, device: torch.device):
     def f(X: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return model(_t(X[:, list(inputs)], device))[:, 0].cpu().numpy()
+            return model(_t(X, device))[:, 0].cpu().numpy()
 
     return f
 
@@ -274,10 +274,8 @@ def _rmse_arrays(pred: np.ndarray, y: np.ndarray) -> float:
     return err if np.isfinite(err) else math.inf
 
 
-def _rmse(expr, symbols, X, y) -> float:
-    pred = evaluate(expr, symbols, X)
-    err = float(np.sqrt(np.mean((pred - y) ** 2)))
-    return err if np.isfinite(err) else math.inf
+def _r2(pred: np.ndarray, target: np.ndarray) -> float:
+    return float(1 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
 
 
 def select(candidates: list[Candidate], scale: float) -> Candidate:
@@ -326,7 +324,7 @@ def fit(
         except (ValueError, TypeError, ZeroDivisionError, OverflowError) as err:
             progress("candidate", method=method, error=str(err))
             return
-        cand = Candidate(method, expr, _rmse(expr, symbols, *val), complexity(expr))
+        cand = Candidate(method, expr, constants.rmse(expr, symbols, *val), complexity(expr))
         candidates.append(cand)
         progress("candidate", method=method, formula=str(expr), val_rmse=cand.val_rmse)
 
@@ -356,8 +354,7 @@ def fit(
             and not over_budget):
         progress("train", phase="surrogate")
         surrogate, _ = train_surrogate(X, y, config, device, on_progress)
-        everything = tuple(range(X.shape[1]))
-        f = _surrogate(surrogate, everything, device)
+        f = _surrogate(surrogate, device)
         # the surrogate's own error sets how small a mixed difference counts as zero
         eps = _rmse_arrays(f(val_ds.X), val_ds.y) / scale
         low, high = X.min(0), X.max(0)
@@ -381,15 +378,11 @@ def fit(
         raise InputError("no formula candidate could be built from this data")
     best = select(candidates, scale)
     pred = evaluate(best.expr, symbols, test_ds.X)
-    resid = pred - test_ds.y
-    rmse = float(np.sqrt(np.mean(resid**2)))
-    r2 = float(1 - np.sum(resid**2) / np.sum((test_ds.y - test_ds.y.mean()) ** 2))
     with torch.no_grad():
         net = pruned.model(_t(test_ds.X[:, list(pruned.inputs)], device))[:, 0].cpu().numpy()
-    network_r2 = float(1 - np.sum((pred - net) ** 2) / np.sum((net - net.mean()) ** 2))
     return FitResult(
-        expr=best.expr, symbols=symbols, dataset=dataset, r2=r2, rmse=rmse,
-        network_r2=network_r2,
+        expr=best.expr, symbols=symbols, dataset=dataset, r2=_r2(pred, test_ds.y),
+        rmse=float(np.sqrt(np.mean((pred - test_ds.y) ** 2))), network_r2=_r2(pred, net),
         complexity=best.complexity, method=best.method,
         seconds=time.perf_counter() - start, device=str(device),
         widths=pruned.model.widths, model=pruned.model, snapped=snapped,
