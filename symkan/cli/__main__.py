@@ -1,0 +1,5 @@
+import sys
+
+from symkan.cli import main
+
+sys.exit(main())
