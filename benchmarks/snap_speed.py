@@ -179,7 +179,7 @@ def time_symkan(X: np.ndarray, y: np.ndarray, repeats: int, max_samples: int, se
     that, ``snap`` is also timed on a copy keeping only that many strongest edges, so the
     two tools are compared on networks of the same size (fits on those edges are not shown).
     """
-    pruned, _ = train_network(X, y, FitConfig(seed=seed), torch.device("cpu"))
+    pruned = train_network(X, y, FitConfig(seed=seed), torch.device("cpu")).pruned
     model = pruned.model
     Xp = torch.as_tensor(X, dtype=torch.float64)[:, list(pruned.inputs)]  # (n, d_kept)
     edges = int(sum(layer.mask.sum() for layer in model.layers))

@@ -68,6 +68,15 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class NetworkFit:
+    """The KAN path's artifacts: the network before and after pruning."""
+
+    trained: KAN  # after sparse training, before pruning (all inputs)
+    pruned: Pruned  # pruned and refined on finer grids
+    losses: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class FitResult:
     expr: sympy.Expr
     symbols: tuple[sympy.Symbol, ...]
@@ -87,6 +96,7 @@ class FitResult:
     edge_scores: tuple[np.ndarray, ...] = field(repr=False)  # (out, in) per layer
     losses: tuple[float, ...] = field(repr=False)
     settings: dict = field(repr=False, default_factory=dict)
+    trained: KAN | None = field(repr=False, default=None)  # before pruning, all inputs
 
 
 def _t(a: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -133,7 +143,7 @@ def refine(
 def train_network(
     X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
     on_progress: Progress | None = None,
-) -> tuple[Pruned, tuple[float, ...]]:
+) -> NetworkFit:
     """The KAN path: train with sparsity, prune, then refine the pruned net on finer grids."""
     d = X.shape[1]
     widths = (d, config.hidden or min(2 * d + 1, 9), 1)
@@ -145,7 +155,8 @@ def train_network(
     Xp = Xt[:, list(pruned.inputs)]
     model, losses = refine(pruned.model, Xp, yt, config.grid_sizes, config.steps, on_progress,
                            "pruned ")
-    return Pruned(model, pruned.inputs, pruned.edge_scores), tuple(sparse.losses) + tuple(losses)
+    return NetworkFit(sparse.model, Pruned(model, pruned.inputs, pruned.edge_scores),
+                      tuple(sparse.losses) + tuple(losses))
 
 
 def train_surrogate(
@@ -339,7 +350,8 @@ def fit(
     if _exact(candidates, scale):  # the KAN path now only has to show the pruned graph
         kan_config = replace(config, grid_sizes=config.grid_sizes[:1],
                              steps=max(config.steps // 2, 10))
-    pruned, losses = train_network(X, y, kan_config, device, on_progress)
+    network = train_network(X, y, kan_config, device, on_progress)
+    pruned, losses = network.pruned, network.losses
     inputs = pruned.inputs
     progress("prune", widths=pruned.model.widths, inputs=inputs)
     progress("snap")
@@ -390,6 +402,7 @@ def fit(
         candidates=tuple(candidates), losses=losses,
         edge_scores=tuple(s.detach().cpu().numpy() for s in pruned.edge_scores),
         settings={k: v for k, v in asdict(config).items()},
+        trained=network.trained,
     )
 
 

@@ -116,6 +116,6 @@ def test_greedy_pruning_finds_the_minimal_graph():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (800, 2))
     y = np.exp(np.sin(np.pi * X[:, 0]) + X[:, 1] ** 2)  # a [2, 1, 1] law
-    pruned, _ = train_network(X, y, FitConfig(), torch.device("cpu"))
+    pruned = train_network(X, y, FitConfig(), torch.device("cpu")).pruned
     assert pruned.model.widths == (2, 1, 1)  # the [2, 5, 1] start lost 4 hidden nodes
     assert int(sum(float(layer.mask.sum()) for layer in pruned.model.layers)) == 3
