@@ -12,10 +12,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from symkan.cli import fit
+from symkan.cli import bench, fit
 from symkan.errors import InputError, SymkanError
 
-_COMMANDS = (fit,)
+_COMMANDS = (fit, bench,)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,95 @@
+"""The regressors a benchmark can run, behind one small interface.
+
+``fit(method, dataset, config)`` returns a `Fitted`: the found formula as sympy (in the
+dataset's variable names), its predictions, complexity and the device it ran on.
+
+* ``symkan``: `symkan.pipeline.fit` with default settings (and the run's time budget);
+* ``operon``: Operon (``pyoperon``, the optional ``operon`` extra) with the settings of
+  `OPERON_SETTINGS`, on the same rows; its model string is read back with
+  `symkan.formula.parse_formula`, so both are judged by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from symkan.data import Dataset
+from symkan.errors import InputError
+from symkan.formula import complexity, evaluate, parse_formula
+
+# Operon as configured for the side-by-side table: 500k evaluations, two threads (the
+# machine's cores), the usual arithmetic plus the unary functions Feynman laws use.
+OPERON_SETTINGS = {
+    "allowed_symbols": "add,sub,mul,div,constant,variable,sin,cos,exp,log,sqrt",
+    "max_evaluations": 500_000,
+    "n_threads": 2,
+    "max_length": 50,
+}
+
+
+@dataclass(frozen=True)
+class Fitted:
+    expr: sympy.Expr
+    symbols: tuple[sympy.Symbol, ...]
+    device: str
+    extra_fn: Callable[..., dict] | None = field(default=None, repr=False)
+
+    @property
+    def complexity(self) -> int:
+        return complexity(self.expr)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return evaluate(self.expr, self.symbols, X)
+
+    def extra(self, problem, data: Dataset, test: Dataset) -> dict:
+        """Method- or suite-specific fields of the record (e.g. the MLP baseline)."""
+        return self.extra_fn(problem, data, test) if self.extra_fn else {}
+
+
+def fit(method: str, data: Dataset, config) -> Fitted:
+    if method == "symkan":
+        return _fit_symkan(data, config)
+    if method == "operon":
+        return _fit_operon(data, config)
+    raise InputError(f"method {method!r} unknown; choose 'symkan' or 'operon'")
+
+
+def _fit_symkan(data: Dataset, config) -> Fitted:
+    from symkan.pipeline import FitConfig
+    from symkan.pipeline import fit as pipeline_fit
+
+    settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto")
+    if config.fast:
+        settings = FitConfig(seed=0, time_budget=config.time_budget, grid_sizes=(3, 5),
+                             steps=15, methods=("additive", "kan"))
+    result = pipeline_fit(data, settings)
+    extra = None
+    if config.suite == "special":
+        from symkan.bench.special import special_record
+
+        def extra(problem, data, test, result=result):
+            return special_record(problem, result, data, test)
+
+    return Fitted(result.expr, result.symbols, result.device, extra)
+
+
+def _fit_operon(data: Dataset, config) -> Fitted:
+    try:
+        from pyoperon.sklearn import SymbolicRegressor
+    except ImportError:
+        raise InputError("--method operon needs pyoperon: pip install 'symkan[operon]'") from None
+    settings = dict(OPERON_SETTINGS, random_state=0, max_time=int(max(config.time_budget, 1)))
+    if config.fast:
+        settings.update(max_evaluations=20_000, n_threads=1)
+    model = SymbolicRegressor(**settings)
+    names = [f"x{i}" for i in range(data.X.shape[1])]
+    model.fit(data.X, data.y)
+    text = model.get_model_string(model.model_, 12, names)
+    expr = parse_formula(text, names)
+    symbols = data.symbols()
+    expr = expr.subs({sympy.Symbol(n, real=True): s for n, s in zip(names, symbols)})
+    return Fitted(expr, symbols, "cpu")
