@@ -200,7 +200,8 @@ def _execute(todo: Sequence[Task], config: BenchConfig, workers: int, scheduler:
 
 def _execute_dask(todo: Sequence[Task], config: BenchConfig, scheduler: str):
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise InputError("--scheduler needs Dask: pip install 'symkan[dask]' "
                          "(or pip install dask distributed)") from None

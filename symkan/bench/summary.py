@@ -94,11 +94,11 @@ def summary_markdown(records: Sequence[Mapping], config, meta: Mapping | None = 
     """The whole ``summary.md``: settings, the headline table, the per-problem table."""
     meta = meta or {}
     parts = [
-        f"# Benchmark `{config.suite}`: {config.n} rows per problem, noise {config.noise}, "
-        f"{config.seeds} seed(s)\n",
-        "Made by `symkan bench`; every method saw the same rows and was judged by the same "
-        "code (`symkan.bench.metrics.match_level`); test R² on "
-        f"{config.n_test} fresh noiseless rows.\n",
+        (f"# Benchmark `{config.suite}`: {config.n} rows per problem, noise {config.noise}, "
+         f"{config.seeds} seed(s)\n"),
+        ("Made by `symkan bench`; every method saw the same rows and was judged by the same "
+         "code (`symkan.bench.metrics.match_level`); test R² on "
+         f"{config.n_test} fresh noiseless rows.\n"),
     ]
     for method, info in meta.items():
         parts.append(f"- **{method}**: {info.get('machine', '')}; workers: {info.get('workers')}")

@@ -65,7 +65,8 @@ def _clock(seconds: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symkan.bench.runner import BenchConfig, run as run_bench, tasks
+    from symkan.bench.runner import BenchConfig, tasks
+    from symkan.bench.runner import run as run_bench
     from symkan.bench.summary import headline_table
 
     methods = tuple(m.strip() for m in args.method.split(",") if m.strip())
