@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import io
 import keyword
+import math
 import tokenize
 from collections.abc import Mapping, Sequence
 
@@ -86,7 +87,7 @@ def _rename_keywords(text: str) -> str:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as err:
-        raise InputError(f"cannot read formula {text!r}: {err}") from None
+        raise InputError(f"cannot read formula {_short(text)}: {err}") from None
     out = []
     for tok in tokens:
         if tok.type == tokenize.NAME and keyword.iskeyword(tok.string):
@@ -120,11 +121,14 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
     source = _rename_keywords(text.strip()).strip()
     try:
         tree = ast.parse(source, mode="eval")
-    except SyntaxError as err:
-        raise InputError(f"cannot read formula {text!r}: {err.msg}") from None
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as err:
+        why = getattr(err, "msg", None) or f"{type(err).__name__} (too long or too deep)"
+        raise InputError(f"cannot read formula {_short(text)}: {why}") from None
     allowed = set(names) if names is not None else None
     try:
         return _build(tree.body, allowed)
+    except RecursionError:
+        raise InputError(f"formula {_short(text)} is nested too deeply to read") from None
     except _Rejected as err:
         raise InputError(
             f"formula {text!r} is not plain arithmetic: {err}. Use numbers, variable names, "
@@ -139,8 +143,24 @@ class _Rejected(Exception):
 _BINOPS = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b, ast.BitXor: lambda a, b: a**b,
+    ast.Pow: lambda a, b: _power(a, b), ast.BitXor: lambda a, b: _power(a, b),
 }
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """``base**exponent``, refusing number powers too large to compute (``9**9**9``)."""
+    if base.is_Number and exponent.is_Number and base not in (0, 1, -1):
+        try:
+            digits = abs(float(exponent)) * abs(math.log10(abs(float(base))))
+        except (OverflowError, ValueError):
+            digits = math.inf
+        if digits > 1000:
+            raise _Rejected("a power of numbers with more than 1000 digits is too large")
+    return base**exponent
 
 
 def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
@@ -154,6 +174,8 @@ def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
     ):
         if isinstance(node.value, int):
             return sympy.Integer(node.value)
+        if not math.isfinite(node.value):
+            raise _Rejected(f"the number {node.value!r} is not finite")
         return sympy.Float(repr(node.value))
     if isinstance(node, ast.Name):
         name = node.id.removeprefix(_KW_PREFIX)

@@ -1,0 +1,87 @@
+"""The special-function suite: parameter counts, the equal-size MLP, record and table."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from symkan.bench.problems import get_problem
+from symkan.bench.special import (
+    PAPER_COLUMNS,
+    kan_param_count,
+    mlp_baseline,
+    mlp_param_count,
+    mlp_widths,
+    special_record,
+    special_table,
+)
+from symkan.kan import KAN
+
+
+def test_parameter_counts_match_the_modules():
+    net = KAN([2, 3, 1], grid_size=7, generator=torch.Generator().manual_seed(0))
+    assert kan_param_count([2, 3, 1], 7) == sum(p.numel() for p in net.parameters()) == 99
+    assert mlp_param_count((2, 5, 5, 1)) == 2 * 5 + 5 + 5 * 5 + 5 + 5 + 1
+    for target in (10, 54, 99, 500):
+        w = mlp_widths(2, target)
+        near = [mlp_param_count((2, h, h, 1)) for h in (w[1] - 1, w[1] + 1) if h >= 1]
+        assert all(abs(mlp_param_count(w) - target) <= abs(n - target) for n in near)
+
+
+def test_mlp_baseline_is_seeded_and_learns():
+    p = get_problem("special:ellipkinc")
+    train, test = p.sample(300, seed=0), p.sample(300, seed=1)
+    state = torch.random.get_rng_state()
+    a = mlp_baseline(train, test, 60, seed=1, steps=60)
+    b = mlp_baseline(train, test, 60, seed=1, steps=60)
+    assert torch.equal(state, torch.random.get_rng_state())  # global RNG untouched
+    assert a.rmse == b.rmse and a.widths == (2, 6, 6, 1) and a.params == 67
+    assert a.rmse < 0.1 * np.std(test.y)  # far better than predicting the mean
+
+
+def _fake_result(problem, dataset):
+    """A pruned KAN [2, 1, 1] fitted by least squares to nothing: only shapes matter here,
+    plus a formula (x + y) whose RMSE we can compute by hand."""
+    model = KAN([2, 1, 1], grid_size=5, generator=torch.Generator().manual_seed(0))
+    x, y = sympy.symbols("x y", real=True)
+    return SimpleNamespace(model=model, inputs=(0, 1), widths=(2, 1, 1), expr=x + y,
+                           symbols=(x, y))
+
+
+def test_special_record_fields():
+    p = get_problem("jv")
+    train, test = p.sample(200, seed=0), p.sample(100, seed=1)
+    rec = special_record(p, _fake_result(p, train), train, test, steps=20)
+    assert rec["kan_shape"] == "[2,1,1]" and rec["kan_params"] == kan_param_count([2, 1, 1], 5)
+    assert rec["formula_rmse"] == pytest.approx(
+        np.sqrt(np.mean((test.X.sum(1) - test.y) ** 2)))
+    with torch.no_grad():
+        kan = _fake_result(p, train).model(torch.as_tensor(test.X))[:, 0].numpy()
+    assert rec["kan_rmse"] == pytest.approx(np.sqrt(np.mean((kan - test.y) ** 2)))
+    assert abs(rec["mlp_params"] - rec["kan_params"]) <= 8
+    assert rec["paper_minimal_kan_shape"] == "[2,2,1]"
+    assert rec["paper_best_kan_test_rmse"] == pytest.approx(1.64e-3)
+    assert set(PAPER_COLUMNS) <= set(rec)
+    # test rows given as indices of the dataset: those rows are held out
+    rec2 = special_record(p, _fake_result(p, train), train, np.arange(50), steps=20)
+    sub = train.select(np.arange(50))
+    assert rec2["formula_rmse"] == pytest.approx(np.sqrt(np.mean((sub.X.sum(1) - sub.y) ** 2)))
+
+
+def test_special_table_sits_ours_beside_the_paper():
+    paper = {"paper_minimal_kan_shape": "[2,2,1]", "paper_minimal_kan_test_rmse": 4.93e-3,
+             "paper_best_kan_shape": "[2,3,1,1,1]", "paper_best_kan_test_rmse": 1.64e-3,
+             "paper_mlp_test_rmse": 5.52e-3}
+    ours = {"kan_shape": "[2,1,1]", "kan_params": 27, "kan_rmse": 0.02, "formula_rmse": 0.03,
+            "mlp_rmse": 0.01, "mlp_shape": "[2,3,3,1]", "level": "different", **paper}
+    records = [dict(ours, problem="jv", seed=0), dict(ours, problem="jv", seed=1,
+                                                      kan_rmse=0.04),
+               {"problem": "yv", "level": "error", **paper}]
+    table = special_table(records)
+    assert "the paper's are as printed, on its own ranges" in table
+    rows = [line for line in table.splitlines() if line.startswith(("| jv", "| yv"))]
+    assert rows[0] == ("| jv | [2,1,1] | 3.00e-02 | 3.00e-02 (27) | 1.00e-02 ([2,3,3,1]) "
+                       "| [2,2,1] | 4.93e-03 | [2,3,1,1,1] | 1.64e-03 | 5.52e-03 |")
+    assert rows[1].startswith("| yv | error | error | error | error | [2,2,1] |")
