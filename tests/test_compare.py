@@ -33,7 +33,9 @@ PAIRS = [
     # equal on the domain, but sympy cannot show it → numeric
     ("pi/2 + 0*x", "atan(x) + atan(1/x)", "numeric"),  # true for x > 0 only
     ("x - 0.5", "Abs(x - 0.5)", "numeric"),  # true for x > 0.5 only
-    ("x*y", "x*y + 1e-9*x", "numeric"),  # a negligible extra term
+    ("x*y", "x*y + 1e-9*x", "symbolic"),  # SRBench zeroes constants below 1e-4
+    ("x*y", "x*y + 1e-3*x", "different"),  # ... but not a real extra term
+    ("x*y", "1.0000000667*x*y + 2.7e-6", "symbolic"),  # an Operon-style near-exact fit
     # truly different laws
     ("x*y", "x + y", "different"),
     ("x", "sin(x)", "different"),

@@ -7,10 +7,10 @@
   what `sympy.nsimplify` finds from rationals, π and e within the written precision);
 * ``symbolic``: SRBench's *symbolic solution*: ``found - true`` or ``found / true``
   simplifies to a constant (not 0 for the ratio), i.e. the law is right up to an offset
-  or a scale;
+  or a scale; as in SRBench, this is also tried with the found formula's floats rounded
+  to 3 decimals and those below 1e-4 in size set to 0;
 * ``numeric``: equal to a relative 1e-6 at random points of the domain, but sympy cannot
-  show it (``atan(x) + atan(1/x)`` vs ``pi/2``, ``Abs(x - 3)`` vs ``x - 3`` on x > 3), or
-  a negligible extra term (``x*y + 1e-9*x``);
+  show it (``atan(x) + atan(1/x)`` vs ``pi/2``, ``Abs(x - 3)`` vs ``x - 3`` on x > 3);
 * ``different``: anything else.
 
 Variables whose box is strictly positive (negative) are given that sign before
@@ -109,20 +109,24 @@ def judge(
             why = "found - true simplifies to 0" + (f" once {how}" if how else "")
             return Judgement("exact", sympy.Integer(0), None, err, why)
 
-    with np.errstate(all="ignore"):
-        d, r = vf - vt, vf / np.where(vt == 0, np.nan, vt)
     difference = None
-    if _flat(d, np.nanstd(vt)):
-        difference = sympy.simplify(found - true)
-        if _is_constant(difference, symbols):
-            return Judgement("symbolic", difference, None, err,
-                             f"found - true simplifies to the constant {difference}")
-    if _flat(r, abs(np.nanmean(r))) and np.nanmean(np.abs(r)) > 1e-12:
-        ratio = sympy.simplify(found / true)
-        if _is_constant(ratio, symbols) and ratio != 0:
-            return Judgement("symbolic", difference if difference is not None else
-                             _maybe(found - true, explain), ratio, err,
-                             f"found / true simplifies to the constant {ratio}")
+    for cand, how in _srbench_forms(found):
+        vc = vf if cand is found else evaluate(cand, symbols, X)
+        with np.errstate(all="ignore"):
+            d, r = vc - vt, vc / np.where(vt == 0, np.nan, vt)
+        if _flat(d, np.nanstd(vt)):
+            diff = sympy.simplify(cand - true)
+            if cand is found:
+                difference = diff
+            if _is_constant(diff, symbols):
+                return Judgement("symbolic", diff, None, err,
+                                 f"found - true simplifies to the constant {diff}{how}")
+        if _flat(r, abs(np.nanmean(r))) and np.nanmean(np.abs(r)) > 1e-12:
+            ratio = sympy.simplify(cand / true)
+            if _is_constant(ratio, symbols) and ratio != 0:
+                return Judgement("symbolic", difference if difference is not None else
+                                 _maybe(found - true, explain), ratio, err,
+                                 f"found / true simplifies to the constant {ratio}{how}")
     if difference is None:
         difference = _maybe(found - true, explain)
     if _close(vf, vt, 1e-6):
@@ -134,6 +138,19 @@ def judge(
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _srbench_forms(found: sympy.Expr) -> list[tuple[sympy.Expr, str]]:
+    """``found`` and, if it differs, SRBench's rounding of it: floats below 1e-4 in size
+    become 0, the others are rounded to 3 decimals (La Cava et al. 2021)."""
+    subs = {}
+    for a in sympy.preorder_traversal(found):
+        if isinstance(a, sympy.Float):
+            subs[a] = sympy.Integer(0) if abs(a) < 1e-4 else sympy.Float(round(float(a), 3))
+    rounded = found.xreplace(subs) if subs else found
+    if rounded == found:
+        return [(found, "")]
+    return [(found, ""), (rounded, " once constants are rounded as SRBench does")]
 
 
 def _with_signs(found, true, symbols, low, high):
