@@ -89,3 +89,53 @@ def test_refuses_to_replace_a_folder_symkan_did_not_write(tmp_path, capsys):
     assert main(["fit", str(csv), "--out", str(other), "--quiet"]) == 2
     assert "not a symkan run folder" in capsys.readouterr().err
     assert (other / "thesis.tex").read_text() == "keep me"
+
+
+def test_pareto_front_in_result_json_and_on_stderr(tmp_path, capsys):
+    csv = _write(tmp_path / "law.csv", ["x", "E"], _good_rows())
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--time-budget", "60"]) == 0
+    captured = capsys.readouterr()
+    assert "Pareto front for E" in captured.err
+    front = json.loads((out / "result.json").read_text())["pareto"]
+    assert front and {"complexity", "loss", "formula", "latex"} <= set(front[0])
+    assert [r["complexity"] for r in front] == sorted(r["complexity"] for r in front)
+    assert front[-1]["formula"] == json.loads((out / "result.json").read_text())["formula"]
+
+
+def test_several_targets_give_one_run_folder_and_line_each(tmp_path, capsys):
+    rows = [(x, 3 * x**2, x + 1) for x, _ in _good_rows()]
+    csv = _write(tmp_path / "law.csv", ["x", "a", "b"], rows)
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--target", "a,b", "--out", str(out), "--quiet"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" = ")[0] for line in lines] == ["a", "b"]
+    x = sympy.Symbol("x", real=True)
+    for name, true in (("a", 3 * x**2), ("b", x + 1)):
+        record = json.loads((out / name / "result.json").read_text())
+        assert record["features"] == ["x"]  # the other target is not a feature
+        assert sympy.simplify(parse_formula(record["formula"], ["x"]) - true) == 0
+
+
+def test_first_ctrl_c_keeps_the_formulas_found_so_far(tmp_path, capsys, monkeypatch):
+    import signal
+
+    from symkan.cli.progress import Progress
+
+    original = Progress.__call__
+
+    def press_ctrl_c_after_first_candidate(self, stage, info):
+        original(self, stage, info)
+        if stage == "candidate":
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(Progress, "__call__", press_ctrl_c_after_first_candidate)
+    csv = _write(tmp_path / "law.csv", ["x", "E"], _good_rows())
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "Ctrl-C again to abort" in captured.err and "search stopped" in captured.err
+    assert captured.out.startswith("E = ")
+    record = json.loads((out / "result.json").read_text())
+    assert record["candidates"][0]["name"] == "additive"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored

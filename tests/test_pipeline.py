@@ -78,3 +78,27 @@ def test_same_seed_same_formula():
     x, y = sympy.symbols("x y", real=True)
     X = np.random.default_rng(5).uniform(-1, 1, (50, 2))
     assert np.allclose(evaluate(a, [x, y], X), evaluate(b, [x, y], X), rtol=1e-9, atol=1e-12)
+
+
+def test_stop_keeps_the_formulas_found_so_far():
+    from symkan.pipeline import FitInterrupted
+
+    ds, _, _ = _data("x*y", ["x", "y"], [(1, 2), (1, 2)], n=200)
+    seen = []
+
+    def on_progress(stage, info):
+        seen.append(stage)
+
+    res = fit(ds, FitConfig(), on_progress=on_progress, stop=lambda: "candidate" in seen)
+    assert res.stopped == "interrupted" and "stopped" in seen
+    assert [c.method for c in res.candidates] == ["additive", "constant"]
+    assert res.model.widths == (2, 1)  # the KAN path did not run: the one-layer network
+    with pytest.raises(FitInterrupted, match="before any formula"):
+        fit(ds, FitConfig(), stop=lambda: True)
+
+
+def test_time_budget_returns_the_front_so_far():
+    ds, _, _ = _data("x*y", ["x", "y"], [(1, 2), (1, 2)], n=200)
+    res = fit(ds, FitConfig(time_budget=1e-3))
+    assert res.stopped == "time budget" and res.pareto
+    assert res.expr in [c.expr for c in res.pareto]

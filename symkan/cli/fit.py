@@ -1,8 +1,17 @@
-"""``symkan fit DATA.csv``: a formula for one column of a CSV file."""
+"""``symkan fit DATA.csv``: a formula for one column (or several) of a CSV file.
+
+The Pareto front (complexity vs held-out error) goes to stderr as a table, the chosen
+formula to stdout. The first Ctrl-C ends the search and keeps the formulas found so far;
+a second one aborts with nothing written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from symkan.cli.progress import Progress
@@ -12,12 +21,70 @@ from symkan.errors import InputError
 def add_parser(sub) -> None:
     fit = sub.add_parser("fit", help="find a closed-form formula for a column of a CSV file")
     fit.add_argument("data", type=Path, help="CSV file with a header row")
-    fit.add_argument("--target", help="column to explain (default: the last column)")
-    fit.add_argument("--out", type=Path, help="run folder (default: reports/<csv name>/)")
+    fit.add_argument("--target", help="column to explain (default: the last column); "
+                     "several, comma-separated (a,b), give one formula each")
+    fit.add_argument("--out", type=Path, help="run folder (default: reports/<csv name>/); "
+                     "with several targets, one subfolder per target")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    fit.add_argument("--time-budget", type=float, default=120.0, metavar="S",
+                     help="seconds per target; the search then keeps the front found so far "
+                     "(default 120)")
+    fit.add_argument("--model-selection", default="best",
+                     choices=["best", "accuracy", "simplest"],
+                     help="which formula of the Pareto front is reported (default best)")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.set_defaults(run=run)
+
+
+@contextmanager
+def _first_interrupt_stops(progress: Progress):
+    """The first Ctrl-C sets the event the pipeline polls; the second one aborts."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum, frame):
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        progress.line("interrupted: finishing with the formulas found so far "
+                      "(Ctrl-C again to abort)", final=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / "result.json").exists())):
+        raise InputError(
+            f"--out {str(out)!r} exists and is not a symkan run folder (no result.json); "
+            "choose another --out, or remove it first"
+        )
+
+
+def _targets(text: str | None) -> list[str | None]:
+    if text is None:
+        return [None]
+    names = [t.strip() for t in text.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise InputError(f"--target {text!r}: give column names separated by commas, each "
+                         "once, e.g. --target F,E")
+    return names
+
+
+def _front_table(result) -> list[str]:
+    rows = [f"Pareto front for {result.dataset.target_name} (* = chosen; loss = held-out RMSE):",
+            f"  {'':1} {'complexity':>10}  {'loss':>10}  formula"]
+    for c in result.pareto:
+        mark = "*" if c.expr == result.expr else " "
+        rows.append(f"  {mark} {c.complexity:>10}  {c.val_rmse:>10.3g}  {c.expr}")
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,26 +94,49 @@ def run(args: argparse.Namespace) -> int:
     from symkan.report import write_run
 
     progress = Progress(args.quiet)
-    dataset = load_csv(args.data, args.target)
+    if not args.time_budget > 0:
+        raise InputError(f"--time-budget {args.time_budget:g}: give a positive number of "
+                         "seconds, e.g. --time-budget 60")
+    targets = _targets(args.target)
+    datasets = []
+    for target in targets:
+        dataset = load_csv(args.data, target)
+        others = [i for i, n in enumerate(dataset.feature_names) if n not in targets]
+        datasets.append(dataset.with_features(others) if len(targets) > 1 else dataset)
     out = args.out or Path("reports") / Path(args.data).stem
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "result.json").exists())):
-        raise InputError(
-            f"--out {str(out)!r} exists and is not a symkan run folder (no result.json); "
-            "choose another --out, or remove it first"
+    outs = [out] if len(targets) == 1 else [out / d.target_name for d in datasets]
+    if len(targets) > 1 and out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} is a file; choose a folder")
+    for folder in outs:
+        _check_out(folder)
+    config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
+                       model_selection=args.model_selection)
+    results = []
+    with _first_interrupt_stops(progress) as stop:
+        for dataset in datasets:
+            if stop.is_set() and results:
+                break
+            progress.line(
+                f"{dataset.source}: {dataset.n_rows} rows, target {dataset.target_name!r}, "
+                f"features {list(dataset.feature_names)}", final=True,
+            )
+            results.append(fit(dataset, config, on_progress=progress, stop=stop.is_set))
+    if len(results) < len(datasets):
+        skipped = [d.target_name for d in datasets[len(results):]]
+        progress.line(f"interrupted: no formula for {skipped}", final=True)
+    for result, folder in zip(results, outs):
+        for row in _front_table(result):
+            progress.line(row, final=True)
+        files, notes = run_files(result)
+        written = write_run(folder, files)
+        for note in notes:
+            progress.line(note, final=True)
+        progress.line(
+            f"held-out R² {result.r2:.6g}, RMSE {result.rmse:.3g}, complexity "
+            f"{result.complexity}, {result.seconds:.1f}s on {result.device}; run folder "
+            f"{written}", final=True,
         )
-    progress.line(
-        f"{dataset.source}: {dataset.n_rows} rows, target {dataset.target_name!r}, "
-        f"features {list(dataset.feature_names)}", final=True,
-    )
-    result = fit(dataset, FitConfig(seed=args.seed, device=args.device), on_progress=progress)
-    files, notes = run_files(result)
-    folder = write_run(out, files)
-    for note in notes:
-        progress.line(note, final=True)
-    progress.line(
-        f"held-out R² {result.r2:.6g}, RMSE {result.rmse:.3g}, complexity {result.complexity}, "
-        f"{result.seconds:.1f}s on {result.device}; run folder {folder}", final=True,
-    )
-    print(f"{dataset.target_name} = {result.expr}")
+    for result in results:
+        print(f"{result.dataset.target_name} = {result.expr}")
+    sys.stdout.flush()
     return 0

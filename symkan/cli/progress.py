@@ -45,6 +45,9 @@ class Progress:
         elif stage == "budget":
             self.line(f"time budget spent after {info['seconds']:.0f}s: skipping the "
                       "remaining candidates", final=True)
+        elif stage == "stopped":
+            self.line(f"search stopped after {info['seconds']:.0f}s: keeping the formulas "
+                      "found so far", final=True)
         elif stage == "candidate":
             if "error" in info:
                 self.line(f"candidate {info['method']}: failed ({info['error']})", final=True)

@@ -1,0 +1,303 @@
+"""`SymKANRegressor`: symkan as a scikit-learn estimator, for notebooks and pipelines.
+
+A thin layer over `symkan.pipeline.fit`: ``fit(X, y)`` finds a Pareto front of formulas
+(complexity vs held-out error) for each target, ``predict`` evaluates the formula that
+``model_selection`` picks from it. ``__init__`` only stores its arguments; they are checked
+in ``fit``. Fitted attributes end in ``_``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from symkan import SymKANRegressor
+>>> rng = np.random.default_rng(0)
+>>> X = rng.uniform(1, 5, size=(300, 2))
+>>> model = SymKANRegressor(methods=("additive",)).fit(X, X[:, 0] * X[:, 1] ** 2)
+>>> model.sympy()
+x0*x1**2
+>>> model.predict(np.array([[2.0, 3.0]]))
+array([18.])
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import sympy
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from symkan.data import from_arrays
+from symkan.errors import InputError
+from symkan.formula import evaluate
+from symkan.latex import to_latex
+from symkan.pareto import scores, select
+from symkan.pipeline import FitConfig, FitResult, fit
+
+__all__ = ["SymKANRegressor"]
+
+# Fewest rows fit accepts: 3 become test rows, 2 validation rows, and snapping fits each
+# edge on at least 8 fitting rows.
+_MIN_ROWS = 15
+
+
+class SymKANRegressor(RegressorMixin, BaseEstimator):
+    """Symbolic regression with Kolmogorov–Arnold Networks, scikit-learn style.
+
+    Parameters
+    ----------
+    model_selection : {"best", "accuracy", "simplest"}, default "best"
+        Which formula of the Pareto front ``predict`` uses (see `symkan.pareto.select`):
+        the simplest within 1.5× of the lowest held-out loss, the lowest held-out loss, or
+        the simplest with held-out R² ≥ 0.99. May be changed after ``fit`` with
+        ``set_params``; ``predict`` follows it (``formula_`` keeps the choice made in fit).
+    time_budget : float, default 120.0
+        Seconds per target. Once spent (and at least one formula exists) the search stops
+        and keeps the front found so far.
+    random_state : int, numpy Generator/RandomState or None, default None
+        Seed of the training. None means seed 0: fits are reproducible by default.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+    methods : tuple of str, default ("additive", "separable", "kan")
+        Candidate builders to run (see `symkan.pipeline`).
+    hidden : int or None, default None
+        Hidden width of the KAN; None means ``min(2d + 1, 9)``.
+    grid_sizes : tuple of int, default (5, 10, 20)
+        Spline grids trained on in turn (coarse → fine).
+    steps : int, default 60
+        L-BFGS steps per training phase.
+    lamb : float, default 1e-3
+        Sparsity weight of the KAN's first training phase.
+    restarts : int, default 0
+        Extra KAN runs (another seed, a wider network, stronger pruning) made only when no
+        formula reproduces the validation rows.
+    max_rows : int, default 4000
+        Rows used for training (a random subset when there are more).
+    test_fraction, val_fraction : float, default 0.2
+        Held-out rows for the reported score, and validation rows (of the rest) that rank
+        the candidates and make the front.
+
+    Attributes
+    ----------
+    formula_ : sympy.Expr, or a list of them (one per target) when y is 2-D
+        The formula chosen in ``fit``.
+    equations_ : pandas.DataFrame, or a list of them
+        The Pareto front, simplest first: ``complexity``, ``loss`` (held-out RMSE),
+        ``score`` (PySR's −Δlog(loss)/Δcomplexity), ``sympy``, ``latex``, ``method``.
+    model_ : symkan.KAN, or a list of them
+        The pruned, trained network of each target.
+    results_ : list of symkan.FitResult
+        Everything the pipeline returned, one per target.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X is a DataFrame with string column names; they name the variables.
+    n_outputs_ : int
+    """
+
+    def __init__(
+        self,
+        *,
+        model_selection: str = "best",
+        time_budget: float = 120.0,
+        random_state=None,
+        device: str = "auto",
+        methods: tuple[str, ...] = ("additive", "separable", "kan"),
+        hidden: int | None = None,
+        grid_sizes: tuple[int, ...] = (5, 10, 20),
+        steps: int = 60,
+        lamb: float = 1e-3,
+        restarts: int = 0,
+        max_rows: int = 4000,
+        test_fraction: float = 0.2,
+        val_fraction: float = 0.2,
+    ):
+        self.model_selection = model_selection
+        self.time_budget = time_budget
+        self.random_state = random_state
+        self.device = device
+        self.methods = methods
+        self.hidden = hidden
+        self.grid_sizes = grid_sizes
+        self.steps = steps
+        self.lamb = lamb
+        self.restarts = restarts
+        self.max_rows = max_rows
+        self.test_fraction = test_fraction
+        self.val_fraction = val_fraction
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+
+    def _config(self) -> FitConfig:
+        seed = self.random_state
+        if seed is None:
+            seed = 0
+        elif not isinstance(seed, numbers.Integral):
+            seed = int(check_random_state(seed).randint(2**31 - 1))
+        methods = self.methods
+        if isinstance(methods, str):
+            methods = (methods,)
+        positive_int = {"steps": self.steps, "max_rows": self.max_rows}
+        for name, value in positive_int.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise InputError(f"{name}={value!r} must be a positive integer")
+        if isinstance(self.restarts, bool) or not isinstance(self.restarts, numbers.Integral) \
+                or self.restarts < 0:
+            raise InputError(f"restarts={self.restarts!r} must be an integer >= 0, e.g. 0 or 2")
+        if not isinstance(self.time_budget, numbers.Real) or not self.time_budget > 0:
+            raise InputError(f"time_budget={self.time_budget!r} must be a positive number of "
+                             "seconds, e.g. 60")
+        for name in ("test_fraction", "val_fraction"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not 0 < value < 1:
+                raise InputError(f"{name}={value!r} must be a fraction in (0, 1), e.g. 0.2")
+        return FitConfig(
+            seed=int(seed), device=self.device, test_fraction=float(self.test_fraction),
+            val_fraction=float(self.val_fraction), hidden=self.hidden,
+            grid_sizes=tuple(self.grid_sizes), steps=int(self.steps), lamb=float(self.lamb),
+            methods=tuple(methods), max_rows=int(self.max_rows),
+            time_budget=float(self.time_budget), model_selection=self.model_selection,
+            restarts=int(self.restarts),
+        )
+
+    def fit(self, X, y) -> SymKANRegressor:
+        """Find a Pareto front of formulas for ``y`` (each column of a 2-D ``y``).
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame, shape (n, d)
+            A DataFrame's string column names become the formula's variables (they must be
+            Python identifiers); otherwise the variables are ``x0, x1, ...``.
+        y : array-like, pandas Series or DataFrame, shape (n,) or (n, k)
+            One formula per column when 2-D.
+
+        Returns
+        -------
+        self
+        """
+        config = self._config()
+        target_names = _target_names(y)
+        X_arr, y_arr = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                                     dtype=np.float64)
+        names = list(getattr(self, "feature_names_in_", [])) or None
+        if X_arr.shape[0] < _MIN_ROWS:
+            raise InputError(
+                f"X has {X_arr.shape[0]} rows (n_samples = {X_arr.shape[0]}); symkan needs at "
+                f"least {_MIN_ROWS} to fit, validate and test a formula: add rows"
+            )
+        Y = y_arr[:, None] if y_arr.ndim == 1 else y_arr
+        if target_names is None or len(target_names) != Y.shape[1]:
+            target_names = ["y"] if Y.shape[1] == 1 else [f"y{j}" for j in range(Y.shape[1])]
+        results = []
+        for j in range(Y.shape[1]):
+            target = _free_name(target_names[j], names or [f"x{i}" for i in range(X_arr.shape[1])])
+            ds = from_arrays(X_arr, Y[:, j], names, target_name=target, min_rows=_MIN_ROWS)
+            results.append(fit(ds, config))
+        self.results_ = results
+        self.n_outputs_ = Y.shape[1]
+        self._y_ndim = y_arr.ndim
+        one = self._y_ndim == 1
+        formulas = [r.expr for r in results]
+        self.formula_ = formulas[0] if one else formulas
+        tables = [_equations(r) for r in results]
+        self.equations_ = tables[0] if one else tables
+        self.model_ = results[0].model if one else [r.model for r in results]
+        return self
+
+    # ------------------------------------------------------------------ using it
+
+    def _chosen(self, index) -> list[sympy.Expr]:
+        """The formula of each target: the ``model_selection`` choice, or row ``index``."""
+        check_is_fitted(self)
+        fronts = [r.pareto for r in self.results_]
+        if index is None:
+            return [select(f, self.model_selection, scale=r.scale).expr
+                    for f, r in zip(fronts, self.results_)]
+        rows = [index] if isinstance(index, numbers.Integral) else list(index)
+        if len(rows) != len(fronts):
+            raise InputError(
+                f"index={index!r}: give one row of equations_ per target ({len(fronts)} "
+                "targets), e.g. index=[2, 0]"
+            )
+        out = []
+        for row, front in zip(rows, fronts):
+            if not isinstance(row, numbers.Integral) or not -len(front) <= row < len(front):
+                raise InputError(
+                    f"index {row!r} is not a row of equations_, which has {len(front)} rows "
+                    f"(0..{len(front) - 1})"
+                )
+            out.append(front[row].expr)
+        return out
+
+    def _one(self, values: list):
+        return values[0] if self._y_ndim == 1 else values
+
+    def predict(self, X, index=None) -> np.ndarray:
+        """Evaluate the chosen formula (or row ``index`` of ``equations_``) at the rows of X.
+
+        Returns shape (n,) for a 1-D ``y`` in fit, (n, k) for a 2-D one.
+        """
+        exprs = self._chosen(index)
+        X_arr = validate_data(self, X, reset=False, dtype=np.float64)
+        symbols = self.results_[0].symbols
+        cols = [evaluate(e, symbols, X_arr) for e in exprs]
+        return cols[0] if self._y_ndim == 1 else np.column_stack(cols)
+
+    def sympy(self, index=None):
+        """The chosen formula as a sympy expression (a list of them for a 2-D ``y``)."""
+        return self._one(self._chosen(index))
+
+    def latex(self, index=None, precision: int = 4):
+        """The chosen formula in LaTeX, floats to ``precision`` significant digits."""
+        return self._one([to_latex(e, precision) for e in self._chosen(index)])
+
+    def diagram(self):
+        """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
+
+        Render it with ``symkan.diagram.render(dot, "svg")`` or any Graphviz viewer.
+        """
+        check_is_fitted(self)
+        from symkan.artifacts import network_view
+        from symkan.diagram import to_dot
+
+        return self._one([
+            to_dot(network_view(r), title=f"{r.dataset.target_name} = {r.expr}")
+            for r in self.results_
+        ])
+
+
+def _equations(result: FitResult) -> pd.DataFrame:
+    front = result.pareto
+    return pd.DataFrame({
+        "complexity": [c.complexity for c in front],
+        "loss": [c.val_rmse for c in front],
+        "score": scores(front),
+        "sympy": [c.expr for c in front],
+        "latex": [to_latex(c.expr) for c in front],
+        "method": [c.method for c in front],
+    })
+
+
+def _target_names(y) -> list[str] | None:
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
+    elif isinstance(y, pd.Series) and isinstance(y.name, str):
+        names = [y.name]
+    else:
+        return None
+    return names if all(n.isidentifier() for n in names) else None
+
+
+def _free_name(name: str, taken: Sequence[str]) -> str:
+    """`name`, or a variant of it that is not a feature name."""
+    out, k = name, 0
+    while out in taken:
+        k += 1
+        out = f"{name}_{k}"
+    return out
