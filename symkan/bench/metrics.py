@@ -105,7 +105,7 @@ def judge(
 
     for candidate, how in _rounded(found, true, symbols):
         if (_close(evaluate(candidate, symbols, X), vt, 1e-3)
-                and sympy.simplify(candidate - true) == 0):
+                and _simplify(candidate - true) == 0):
             why = "found - true simplifies to 0" + (f" once {how}" if how else "")
             return Judgement("exact", sympy.Integer(0), None, err, why)
 
@@ -115,14 +115,14 @@ def judge(
         with np.errstate(all="ignore"):
             d, r = vc - vt, vc / np.where(vt == 0, np.nan, vt)
         if _flat(d, np.nanstd(vt)):
-            diff = sympy.simplify(cand - true)
+            diff = _simplify(cand - true)
             if cand is found:
                 difference = diff
             if _is_constant(diff, symbols):
                 return Judgement("symbolic", diff, None, err,
                                  f"found - true simplifies to the constant {diff}{how}")
         if _flat(r, abs(np.nanmean(r))) and np.nanmean(np.abs(r)) > 1e-12:
-            ratio = sympy.simplify(cand / true)
+            ratio = _simplify(cand / true)
             if _is_constant(ratio, symbols) and ratio != 0:
                 return Judgement("symbolic", difference if difference is not None else
                                  _maybe(found - true, explain), ratio, err,
@@ -166,7 +166,56 @@ def _with_signs(found, true, symbols, low, high):
 
 
 def _maybe(expr: sympy.Expr, explain: bool) -> sympy.Expr | None:
-    return sympy.simplify(expr) if explain else None
+    return _simplify(expr) if explain else None
+
+
+SIMPLIFY_TIMEOUT_S = 20.0
+
+
+def _simplify_child(expr: sympy.Expr, conn) -> None:
+    try:
+        conn.send(sympy.simplify(expr))
+    except Exception:  # noqa: BLE001 - reported to the parent as "could not simplify"
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+def _simplify(expr: sympy.Expr, timeout: float | None = None) -> sympy.Expr:
+    """``sympy.simplify`` that gives up after ``timeout`` seconds (returns ``expr`` as is).
+
+    Some near-miss formulas send sympy's trig rules into an expansion that does not end
+    (``TR11`` on ``sin(4096*x)``-like terms); a benchmark must not hang on one of them.
+    The work runs in a forked child process that is killed on time-out; where that is
+    not possible (no ``fork``, or inside a daemonic worker) it runs in-process.
+    """
+    import multiprocessing as mp
+
+    timeout = SIMPLIFY_TIMEOUT_S if timeout is None else timeout
+    if expr.is_number or len(expr.free_symbols) == 0 or "fork" not in mp.get_all_start_methods():
+        return sympy.simplify(expr)
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_simplify_child, args=(expr, child), daemon=True)
+    try:
+        proc.start()
+    except (AssertionError, OSError):  # e.g. inside a daemonic worker: no children allowed
+        parent.close()
+        child.close()
+        return sympy.simplify(expr)
+    child.close()
+    try:
+        if parent.poll(timeout):
+            out = parent.recv()  # our own child's result, over a private pipe
+            return expr if out is None else out
+        return expr
+    except EOFError:
+        return expr
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
 
 
 def _max_rel_error(vf: np.ndarray, vt: np.ndarray) -> float:
