@@ -6,8 +6,10 @@ modules; `symkan.pipeline.fit` chains them and the CLI calls it.
 
 from symkan.data import Dataset, from_arrays, load_csv
 from symkan.errors import InputError, SymkanError
+from symkan.estimator import SymKANRegressor
 from symkan.formula import parse_formula
 from symkan.kan import KAN, KANLayer
+from symkan.persist import FittedModel, load, save
 from symkan.pipeline import FitConfig, FitResult, fit
 
 __all__ = [
@@ -15,12 +17,16 @@ __all__ = [
     "Dataset",
     "FitConfig",
     "FitResult",
+    "FittedModel",
     "InputError",
     "KANLayer",
+    "SymKANRegressor",
     "SymkanError",
     "fit",
     "from_arrays",
+    "load",
     "load_csv",
     "parse_formula",
+    "save",
 ]
 __version__ = "0.1.0"

@@ -8,33 +8,19 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
-
-from symkan.diagram import EdgeView, NetworkView, dot_available, render, to_dot
+from symkan.diagram import NetworkView, dot_available, draw, to_dot
 from symkan.errors import SymkanError
 from symkan.latex import to_latex
 from symkan.pipeline import FitResult
 from symkan.report import report_markdown
 
 
-def network_view(result: FitResult) -> NetworkView:
-    """The pruned network with its snapped edge functions and attribution strengths."""
-    names = tuple(result.dataset.feature_names[i] for i in result.inputs)
-    scores = result.edge_scores
-    top = max((float(np.max(s)) for s in scores if s.size), default=1.0) or 1.0
-    snapped = {(e.layer, e.i, e.j): e for e in (result.snapped.edges if result.snapped else ())}
-    edges = []
-    for layer, mod in enumerate(result.model.layers):
-        mask = mod.mask.detach().cpu().numpy()
-        for j, i in zip(*np.nonzero(mask > 0)):
-            e = snapped.get((layer, int(i), int(j)))
-            strength = float(scores[layer][j, i]) / top
-            formula = (
-                f"{e.c:.4g}*{e.name}({e.a:.4g}*x + {e.b:.4g}) + {e.d:.4g}" if e else None
-            )
-            edges.append(EdgeView(layer, int(i), int(j), e.name if e else "spline", formula,
-                                  min(max(strength, 0.0), 1.0), e is not None))
-    return NetworkView(result.widths, tuple(edges), names, result.dataset.target_name)
+def network_view(result: FitResult, stage: str = "snapped") -> NetworkView:
+    """The network at ``stage`` (trained, pruned, snapped) with edge curves and strengths."""
+    from symkan.persist import from_result
+    from symkan.views import network_view as view
+
+    return view(from_result(result), stage)
 
 
 def result_record(result: FitResult) -> dict:
@@ -67,6 +53,11 @@ def result_record(result: FitResult) -> dict:
              "complexity": c.complexity}
             for c in result.candidates
         ],
+        "pareto": [  # the front: complexity ↑, held-out RMSE ↓
+            {"complexity": c.complexity, "loss": num(c.val_rmse), "formula": str(c.expr),
+             "latex": to_latex(c.expr), "method": c.method}
+            for c in result.pareto
+        ],
         "edges": edges,
         "settings": json.loads(json.dumps(result.settings, default=str)),
     }
@@ -74,16 +65,36 @@ def result_record(result: FitResult) -> dict:
 
 def run_files(result: FitResult) -> tuple[dict[str, str | bytes], list[str]]:
     """The run folder's files and a list of notes (e.g. why there is no SVG)."""
+    from symkan.persist import from_result
+
     record = result_record(result)
+    return fitted_files(from_result(result, record), record)
+
+
+def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str]]:
+    """The run folder's files for a `symkan.persist.FittedModel` and its record."""
+    import dataclasses
+
+    from symkan import plots
+    from symkan.htmlreport import formula_mathml, report_html
+    from symkan.persist import model_files
+    from symkan.views import diagram_title
+    from symkan.views import network_view as view
+
     notes: list[str] = []
-    dot = to_dot(network_view(result), title=f"{record['target']} = {record['formula']}")
+    net = view(fitted, "snapped")
+    title = diagram_title(fitted, "snapped")
+    plain = dataclasses.replace(net, edges=tuple(
+        dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in net.edges))
     files: dict[str, str | bytes] = {
         "formula.tex": record["latex"] + "\n",
-        "diagram.dot": dot,
+        "diagram.dot": to_dot(plain, title=title),  # text only: `dot -Tsvg` draws it as is
     }
+    svg = None
     if dot_available():
         try:
-            files["diagram.svg"] = render(dot, "svg")
+            svg = draw(net, "svg", title=title).decode("utf-8")
+            files["diagram.svg"] = svg
         except SymkanError as err:
             notes.append(str(err))
     else:
@@ -91,6 +102,19 @@ def run_files(result: FitResult) -> tuple[dict[str, str | bytes], list[str]]:
             "Graphviz's `dot` was not found, so diagram.svg was not drawn (diagram.dot is "
             "written); install it with `apt-get install graphviz` or `brew install graphviz`"
         )
+    pred = fitted.predict(fitted.X_test)
+    target = record["target"]
+    figures = {
+        "Predicted against true values, held-out rows": plots.predicted_vs_true_svg(
+            fitted.y_test, pred, target),
+        "Residuals, held-out rows": plots.residuals_svg(fitted.y_test, pred, target),
+        "Training loss of the KAN": plots.training_curve_svg(fitted.losses),
+    }
+    for name, fig in zip(("predicted_vs_true", "residuals", "training_curve"), figures.values()):
+        files[f"plots/{name}.svg"] = fig
     files["result.json"] = json.dumps(record, indent=2) + "\n"
+    files["report.html"] = report_html(record, mathml=formula_mathml(fitted.expr),
+                                       diagram_svg=svg, figures=figures)
+    files.update(model_files(fitted))
     files["report.md"] = report_markdown(record, files=set(files) | {"report.md"})
     return files, notes

@@ -10,28 +10,32 @@ hidden nodes as small circles (``+`` for a sum node, ``×`` for a multiplication
 node), one edge per learned 1-D function, labelled with its primitive. Stronger
 edges are thicker and darker; edges that were not snapped to a primitive are
 dashed and red.
+
+When the edges carry curves (``EdgeView.xs``), every edge becomes a small box in the
+middle of its arrow holding a picture of the learned function with the symbolic fit
+drawn over it (`symkan.plots.edge_svg`) and the fitted formula under it; Graphviz
+places these boxes like nodes, so labels never overlap. `to_dot` only refers to the
+pictures by name (``e<layer>_<i>_<j>.svg``); `edge_images` makes them and `render`
+(or `draw`, which does both) hands them to ``dot`` and embeds them in an SVG as data
+URIs, so the SVG is one self-contained file.
 """
 
 from __future__ import annotations
 
+import html
 import math
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass
+from itertools import pairwise
 
+from symkan import plots
 from symkan.errors import SymkanError
+from symkan.render import DOT_MISSING, dot_available, render
 
-__all__ = ["EdgeView", "NetworkView", "dot_available", "render", "to_dot"]
+__all__ = ["EdgeView", "NetworkView", "dot_available", "draw", "edge_images", "render", "to_dot"]
 
 _FONT = "Helvetica,Arial,sans-serif"
 _UNSNAPPED_RGB = "d62728"  # red: the edge is still a spline
 _NODE_KINDS = ("sum", "mult")
-_DOT_MISSING = (
-    "Graphviz's `dot` was not found; install it with `apt-get install graphviz` / "
-    "`brew install graphviz` / `conda install graphviz`; the DOT text is still written"
-)
-_RENDER_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class EdgeView:
         NaN is drawn as 0.
     snapped : bool
         Whether the edge was replaced by a symbolic primitive.
+    xs : tuple of float
+        Sample points over the edge's input range; empty for a text-only edge.
+    learned : tuple of float
+        The learned function at ``xs``.
+    fitted : tuple of float or None
+        The symbolic fit at ``xs``, drawn over the learned curve.
     """
 
     layer: int
@@ -62,6 +72,9 @@ class EdgeView:
     formula: str | None
     strength: float
     snapped: bool
+    xs: tuple[float, ...] = ()
+    learned: tuple[float, ...] = ()
+    fitted: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,11 +103,13 @@ class NetworkView:
     node_kinds: tuple[tuple[str, ...], ...] | None = None
 
 
-def to_dot(view: NetworkView, *, title: str | None = None) -> str:
+def to_dot(view: NetworkView, *, title: str | None = None, image_format: str = "svg") -> str:
     """Return Graphviz DOT text for ``view``.
 
     The text is deterministic: nodes are written layer by layer, edges sorted by
     ``(layer, i, j)``, numbers with fixed precision, so equal views give equal text.
+    When any edge has a curve (``xs``), every edge is drawn as a box holding its
+    picture, referred to as ``e<layer>_<i>_<j>.<image_format>`` (see `edge_images`).
 
     Parameters
     ----------
@@ -102,6 +117,8 @@ def to_dot(view: NetworkView, *, title: str | None = None) -> str:
         The network to draw.
     title : str, optional
         Drawn above the network.
+    image_format : {"svg", "png"}
+        File type of the edge pictures the text refers to.
 
     Returns
     -------
@@ -150,68 +167,55 @@ def to_dot(view: NetworkView, *, title: str | None = None) -> str:
             lines.append(f"    {_node_id(layer, k)} -> {_node_id(layer, k + 1)} [style=invis];")
         lines.append("  }")
 
-    for edge in sorted(view.edges, key=lambda e: (e.layer, e.i, e.j)):
-        src, dst = _node_id(edge.layer, edge.i), _node_id(edge.layer + 1, edge.j)
-        lines.append(f"  {src} -> {dst} [{_edge_attrs(edge)}];")
+    edges = sorted(view.edges, key=lambda e: (e.layer, e.i, e.j))
+    if any(e.xs for e in edges):
+        if image_format not in ("svg", "png"):
+            raise ValueError(f"image_format {image_format!r} must be 'svg' or 'png'")
+        lines += _plot_edges(edges, len(widths) - 1, image_format)
+    else:
+        for edge in edges:
+            src, dst = _node_id(edge.layer, edge.i), _node_id(edge.layer + 1, edge.j)
+            lines.append(f"  {src} -> {dst} [{_edge_attrs(edge)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def dot_available() -> bool:
-    """Return True when Graphviz's ``dot`` binary is on ``PATH``."""
-    return shutil.which("dot") is not None
+def edge_images(view: NetworkView, image_format: str = "svg") -> dict[str, bytes]:
+    """The pictures `to_dot` refers to: file name → bytes, one per edge with a curve.
 
+    ``"svg"`` pictures are hand-made SVG (fast, sharp at any zoom); ``"png"`` pictures
+    are drawn with matplotlib, for ``dot`` outputs that cannot embed SVG (PNG, PDF).
 
-def render(dot_text: str, fmt: str = "svg") -> bytes:
-    """Render DOT text with Graphviz's ``dot`` and return the output bytes.
-
-    Parameters
-    ----------
-    dot_text : str
-        DOT text, e.g. from `to_dot`.
-    fmt : str
-        Any ``dot -T`` output format: ``"svg"``, ``"png"``, ``"pdf"``, ...
-
-    Returns
-    -------
-    bytes
-        The rendered image (UTF-8 text for ``svg``).
-
-    Raises
-    ------
-    SymkanError
-        If ``dot`` is not installed (the message says how to install it), or if
-        ``dot`` fails (the message includes its stderr).
-    ValueError
-        If ``fmt`` is not a plain format name.
+    Examples
+    --------
+    >>> e = EdgeView(0, 0, 0, "x", "x", 1.0, True, (0.0, 1.0), (0.0, 1.0), (0.0, 1.0))
+    >>> sorted(edge_images(NetworkView((1, 1), (e,), ("x",), "y")))
+    ['e0_0_0.svg']
     """
-    if not re.fullmatch(r"[A-Za-z0-9_]+(:[A-Za-z0-9_]+)*", fmt):
-        raise ValueError(f"fmt {fmt!r} is not a Graphviz output format; use e.g. 'svg' or 'png'")
-    exe = shutil.which("dot")
-    if exe is None:
-        raise SymkanError(_DOT_MISSING)
-    try:
-        proc = subprocess.run(
-            [exe, f"-T{fmt}"],
-            input=dot_text.encode("utf-8"),
-            capture_output=True,
-            check=False,
-            timeout=_RENDER_TIMEOUT_S,
-        )
-    except FileNotFoundError as exc:  # removed between `which` and `run`
-        raise SymkanError(_DOT_MISSING) from exc
-    except subprocess.TimeoutExpired as exc:
-        raise SymkanError(
-            f"Graphviz's `dot -T{fmt}` did not finish within {_RENDER_TIMEOUT_S} s; "
-            "the DOT text is still written and can be rendered by hand"
-        ) from exc
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", errors="replace").strip()
-        raise SymkanError(
-            f"Graphviz's `dot -T{fmt}` failed with exit status {proc.returncode}: "
-            f"{stderr or '(no message)'}"
-        )
-    return proc.stdout
+    curves = {
+        f"{_edge_node_id(e)}.{image_format}": (e.xs, e.learned, e.fitted)
+        for e in view.edges
+        if e.xs
+    }
+    if image_format == "svg":
+        return {name: plots.edge_svg(*c).encode("utf-8") for name, c in curves.items()}
+    if image_format == "png":
+        return plots.edge_pngs(curves)
+    raise ValueError(f"image_format {image_format!r} must be 'svg' or 'png'")
+
+
+def draw(view: NetworkView, fmt: str = "svg", *, title: str | None = None) -> bytes:
+    """Draw ``view`` with Graphviz: `to_dot` + `edge_images` + `render` in one call.
+
+    ``fmt`` is ``"svg"`` (self-contained: pictures embedded as data URIs), ``"png"`` or
+    ``"pdf"``. Raises `SymkanError` when ``dot`` is missing (the message says how to
+    install it).
+    """
+    image_format = "svg" if fmt == "svg" else "png"
+    if not dot_available():
+        raise SymkanError(DOT_MISSING)
+    images = edge_images(view, image_format)
+    return render(to_dot(view, title=title, image_format=image_format), fmt, images=images)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -299,6 +303,72 @@ def _edge_attrs(edge: EdgeView) -> str:
         f"label={_quote(edge.label)}, tooltip={_quote(tip)}, {style}"
         f'penwidth={width}, color="{color}", fontcolor="{color}"'
     )
+
+
+def _edge_node_id(edge: EdgeView) -> str:
+    return f"e{edge.layer}_{edge.i}_{edge.j}"
+
+
+def _plot_edges(edges: list[EdgeView], n_layers: int, image_format: str) -> list[str]:
+    """Each edge as ``src -> box -> dst``; the boxes of a layer share a rank, in order."""
+    lines: list[str] = []
+    for layer in range(n_layers):
+        ids = [_edge_node_id(e) for e in edges if e.layer == layer]
+        if not ids:
+            continue
+        lines.append(f"  subgraph edges{layer} {{  // the functions of layer {layer}")
+        lines.append("    rank=same;")
+        for e in (e for e in edges if e.layer == layer):
+            lines.append(f"    {_edge_node_id(e)} [{_edge_node_attrs(e, image_format)}];")
+        for a, b in pairwise(ids):
+            lines.append(f"    {a} -> {b} [style=invis];")
+        lines.append("  }")
+    for e in edges:
+        src, dst, mid = _node_id(e.layer, e.i), _node_id(e.layer + 1, e.j), _edge_node_id(e)
+        color, width, style = _stroke(e)
+        common = f'{style}penwidth={width}, color="{color}"'
+        lines.append(f"  {src} -> {mid} [{common}, arrowhead=none];")
+        lines.append(f"  {mid} -> {dst} [{common}];")
+    return lines
+
+
+def _edge_node_attrs(edge: EdgeView, image_format: str) -> str:
+    color, width, _ = _stroke(edge)
+    text = edge.formula if edge.snapped and edge.formula and len(edge.formula) <= 34 else (
+        edge.label if edge.snapped else f"{edge.label} (numeric)"
+    )
+    tip = edge.formula if edge.snapped and edge.formula else f"{edge.label} (not snapped)"
+    w, h = plots.EDGE_SIZE
+    cell = f'<TD FIXEDSIZE="TRUE" WIDTH="{w}" HEIGHT="{h}"><IMG SRC="{_edge_node_id(edge)}.'
+    label = (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        f'<TR>{cell}{image_format}" SCALE="TRUE"/></TD></TR>'
+        f'<TR><TD CELLPADDING="3"><FONT POINT-SIZE="9" COLOR="{_text_color(edge)}">'
+        f"{html.escape(text)}</FONT>"
+        "</TD></TR>"
+        "</TABLE>>"
+    )
+    box_style = '"rounded,dashed"' if not edge.snapped else "rounded"
+    return (
+        f"shape=box, style={box_style}, margin=0.03, penwidth={width}, "
+        f'color="{color}", tooltip={_quote(tip)}, label={label}'
+    )
+
+
+def _text_color(edge: EdgeView) -> str:
+    """Dark enough to read on white whatever the strength; red for numeric edges."""
+    return "#222222" if edge.snapped else f"#{_UNSNAPPED_RGB}"
+
+
+def _stroke(edge: EdgeView) -> tuple[str, str, str]:
+    """Colour, pen width and style prefix of an edge, from its strength and snapped state."""
+    s = _clip01(edge.strength)
+    width = f"{0.5 + 3.0 * s:.2f}"
+    if edge.snapped:
+        level = round(191 * (1.0 - s))
+        return f"#{level:02x}{level:02x}{level:02x}", width, ""
+    alpha = round(255 * (0.3 + 0.7 * s))
+    return f"#{_UNSNAPPED_RGB}{alpha:02x}", width, "style=dashed, "
 
 
 def _clip01(x: float) -> float:

@@ -16,9 +16,14 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-__all__ = ["report_markdown", "write_run"]
+__all__ = ["report_markdown", "write_files", "write_run"]
 
 _MISSING = "—"
+_FIGURES = (
+    ("plots/predicted_vs_true.svg", "Predicted against true values, held-out rows"),
+    ("plots/residuals.svg", "Residuals, held-out rows"),
+    ("plots/training_curve.svg", "Training loss of the KAN"),
+)
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -94,6 +99,11 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
     diagram = _diagram_line(files)
     if diagram:
         out += [diagram, ""]
+    figures = [(name, alt) for name, alt in _FIGURES if files is not None and name in files]
+    if figures:
+        out += ["## Fit", ""]
+        out += [f"![{alt}]({name})" for name, alt in figures]
+        out.append("")
 
     settings = result.get("settings")
     if settings:
@@ -298,6 +308,44 @@ def write_run(
             os.replace(new, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # the partial new run, or the old one
+    return out
+
+
+def write_files(
+    out_dir: str | os.PathLike[str], files: Mapping[str, str | bytes]
+) -> pathlib.Path:
+    """Write ``files`` into the folder ``out_dir``, each atomically; other files stay.
+
+    For adding to a folder (a saved model, one diagram) rather than writing a whole run
+    (`write_run`). Each file is written to a temporary name next to it, then renamed,
+    so a reader never sees half a file. Missing folders are created.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_files(tmp, {"a.txt": "1"})
+    ...     _ = write_files(tmp, {"b.txt": b"2"})
+    ...     sorted(p.name for p in pathlib.Path(tmp).iterdir())
+    ['a.txt', 'b.txt']
+    """
+    out = pathlib.Path(os.path.abspath(os.fspath(out_dir)))
+    payload = {_check_name(name): _as_bytes(name, content) for name, content in files.items()}
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{str(out)!r} is a file, not a folder; choose a folder")
+    for rel, data in payload.items():
+        path = out.joinpath(*rel.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".symkan-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
     return out
 
 

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 
-from symkan import diagram
 from symkan.diagram import EdgeView, NetworkView, dot_available, render, to_dot
 from symkan.errors import SymkanError
 
@@ -171,9 +170,159 @@ def test_render_without_dot_says_how_to_install(monkeypatch, tmp_path, tiny):
 
 
 def test_dot_available_follows_which(monkeypatch):
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert dot_available() is False
     with pytest.raises(SymkanError, match="`dot` was not found"):
         render("digraph {}")
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: "/opt/bin/dot")
+    monkeypatch.setattr(shutil, "which", lambda name: "/opt/bin/dot")
     assert dot_available() is True
+
+
+# ----------------------------------------------------------------------------- edge pictures
+
+
+@pytest.fixture
+def plotted() -> NetworkView:
+    """[2, 1] with curves: one snapped edge (fit drawn over it), one numeric edge."""
+    return NetworkView(
+        (2, 1),
+        (
+            EdgeView(0, 0, 0, "sin", "0.5*sin(3.1*x)", 1.0, True, (0.0, 1.0), (0.0, 0.5),
+                     (0.0, 0.49)),
+            EdgeView(0, 1, 0, "spline", None, 0.25, False, (0.0, 1.0), (1.0, 0.0), None),
+        ),
+        ("x", "y"),
+        "f",
+    )
+
+
+_TABLE = (
+    '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD FIXEDSIZE="TRUE" '
+    'WIDTH="96" HEIGHT="56"><IMG SRC="{name}" SCALE="TRUE"/></TD></TR><TR><TD CELLPADDING="3">'
+    '<FONT POINT-SIZE="9" COLOR="{color}">{text}</FONT></TD></TR></TABLE>>'
+)
+GOLDEN_PLOT_TAIL = f"""\
+  subgraph edges0 {{  // the functions of layer 0
+    rank=same;
+    e0_0_0 [shape=box, style=rounded, margin=0.03, penwidth=3.50, color="#000000", \
+tooltip="0.5*sin(3.1*x)", label={_TABLE.format(name="e0_0_0.svg", color="#222222",
+                                              text="0.5*sin(3.1*x)")}];
+    e0_1_0 [shape=box, style="rounded,dashed", margin=0.03, penwidth=1.25, color="#d6272879", \
+tooltip="spline (not snapped)", label={_TABLE.format(name="e0_1_0.svg", color="#d62728",
+                                                    text="spline (numeric)")}];
+    e0_0_0 -> e0_1_0 [style=invis];
+  }}
+  n0_0 -> e0_0_0 [penwidth=3.50, color="#000000", arrowhead=none];
+  e0_0_0 -> n1_0 [penwidth=3.50, color="#000000"];
+  n0_1 -> e0_1_0 [style=dashed, penwidth=1.25, color="#d6272879", arrowhead=none];
+  e0_1_0 -> n1_0 [style=dashed, penwidth=1.25, color="#d6272879"];
+}}
+"""
+
+
+def test_golden_dot_with_edge_pictures(plotted):
+    dot = to_dot(plotted, title="f = sin(x)")
+    assert dot.endswith(GOLDEN_PLOT_TAIL)
+    assert 'n1_0 [label="f", shape=box, style="rounded,bold"];' in dot
+    assert to_dot(plotted, image_format="png").count('.png" SCALE') == 2
+
+
+def test_edge_images_match_the_references(plotted):
+    from symkan.diagram import edge_images
+
+    images = edge_images(plotted)
+    dot = to_dot(plotted)
+    assert sorted(images) == ["e0_0_0.svg", "e0_1_0.svg"]
+    assert all(f'SRC="{name}"' in dot for name in images)
+    assert images["e0_0_0.svg"].count(b"<polyline") == 2  # learned + fit
+    assert images["e0_1_0.svg"].count(b"<polyline") == 1  # numeric: learned only
+
+
+def test_edge_svg_stays_inside_its_box():
+    import re
+
+    from symkan.plots import EDGE_SIZE, edge_svg
+
+    svg = edge_svg([0, 1, 2, 3], [0.0, 5.0, -5.0, 1.0], [0.0, 1e9, float("nan"), 1.0])
+    for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", svg):
+        assert 0 <= float(x) <= EDGE_SIZE[0] and 0 <= float(y) <= EDGE_SIZE[1]
+
+
+def _boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """(title, x0, y0, x1, y1) of every node drawn by dot (from its outline's points)."""
+    import re
+
+    out = []
+    for block in re.findall(r'<g id="node\d+" class="node">(.*?)</g>', svg, re.DOTALL):
+        title = re.search(r"<title>(.*?)</title>", block).group(1)
+        pts = [tuple(map(float, p.split(","))) for p in
+               re.findall(r"-?[\d.]+,-?[\d.]+", " ".join(re.findall(r'points="([^"]+)"', block)
+                                                        + re.findall(r'd="([^"]+)"', block)))]
+        for cx, cy, rx, ry in re.findall(
+            r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([-\d.]+)" ry="([-\d.]+)"', block
+        ):
+            (cx, cy, rx, ry) = map(float, (cx, cy, rx, ry))
+            pts += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+        if pts:
+            xs, ys = zip(*pts)
+            out.append((title, min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+@needs_dot
+def test_five_input_network_draws_without_overlap():
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from _fitted import hand_fitted
+
+    from symkan.diagram import draw
+    from symkan.views import diagram_title, network_view
+
+    fitted = hand_fitted((5, 5, 1))[0]
+    view = network_view(fitted, "snapped")
+    assert len(view.edges) == 30 and view.input_names == ("q", "Ef", "B", "v", "theta")
+    svg = draw(view, "svg", title=diagram_title(fitted)).decode("utf-8")
+    assert 'xlink:href="data:image/svg+xml;base64,' in svg
+    assert 'href="e0' not in svg  # every picture is embedded: the SVG stands alone
+    boxes = _boxes(svg)
+    assert len(boxes) == 5 + 5 + 1 + 30
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1:]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart, f"{a[0]} overlaps {b[0]}"
+    for stage in ("trained", "pruned"):
+        view = network_view(fitted, stage)
+        assert not any(e.snapped for e in view.edges)
+    assert draw(view, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert draw(view, "pdf")[:5] == b"%PDF-"
+
+
+def test_draw_without_dot_says_how_to_install(monkeypatch, plotted):
+    from symkan.diagram import draw
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(SymkanError, match="apt-get install graphviz"):
+        draw(plotted)
+
+
+def test_cli_diagram(tmp_path, capsys, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from _fitted import hand_fitted
+
+    from symkan.cli import main
+    from symkan.persist import save
+
+    save(hand_fitted((2, 2, 1), names=("a", "b"))[0], tmp_path)
+    assert main(["diagram", str(tmp_path), "--format", "dot", "--stage", "pruned"]) == 0
+    assert (tmp_path / "diagram_pruned.dot").read_text().startswith("digraph")
+    assert capsys.readouterr().out.strip() == str(tmp_path / "diagram_pruned.dot")
+    if HAS_DOT:
+        assert main(["diagram", str(tmp_path), "--out", str(tmp_path / "x" / "d.svg")]) == 0
+        assert (tmp_path / "x" / "d.svg").read_text().count("data:image/svg+xml") == 6
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(["diagram", str(tmp_path)]) == 1
+    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert main(["diagram", str(tmp_path), "--stage", "trained", "--format", "dot"]) == 0

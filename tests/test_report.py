@@ -232,3 +232,90 @@ def test_out_dir_that_is_a_file_is_rejected(tmp_path):
     with pytest.raises(FileExistsError, match="not a folder"):
         write_run(target, {"a.txt": "x"})
     assert target.read_text() == "a file"
+
+
+# ----------------------------------------------------------------------------- HTML, files
+
+
+def test_markdown_shows_the_plots_when_written(result):
+    from symkan.report import _FIGURES
+
+    names = {name for name, _ in _FIGURES}
+    md = report_markdown(result, files=names | {"diagram.svg"})
+    assert "## Fit" in md and all(f"]({name})" in md for name in names)
+    assert "## Fit" not in report_markdown(result, files={"diagram.svg"})
+
+
+def test_html_report_is_self_contained(result):
+    import re
+
+    import sympy
+
+    from symkan import plots
+    from symkan.htmlreport import formula_mathml, report_html
+
+    x = sympy.Symbol("x_1", real=True)
+    page = report_html(
+        result,
+        mathml=formula_mathml(0.123456 * sympy.sin(x)),
+        diagram_svg='<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg id="d"><text>x_1</text></svg>',
+        figures={"pred": plots.predicted_vs_true_svg([1, 2, 3], [1, 2, 3.1]),
+                 "loss": plots.training_curve_svg([1.0, 0.1])},
+    )
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # nothing is fetched: no scripts, stylesheets, fonts or remote URLs (XML namespaces only)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    links = re.findall(r'(?:href|src)="([^"]*)"', page) + re.findall(r"url\(([^)]*)\)", page)
+    assert all(link.startswith(("data:", "#")) for link in links), links
+    urls = set(re.findall(r"https?://[^\s\"')<]+", page))
+    assert urls <= {"http://www.w3.org/1998/Math/MathML", "http://www.w3.org/2000/svg",
+                    "http://www.w3.org/1999/xlink"}, urls  # XML namespaces, never fetched
+    assert "<mi>y</mi><mo>=</mo>" in page and "<mn>0.1235</mn>" in page  # MathML, rounded
+    assert "y = 0.5*sin(3.14*x_1) + x_2**2" in page  # the plain text too
+    assert '<svg id="d">' in page and "<?xml" not in page and "DOCTYPE svg" not in page
+    assert page.count("<figure>") == 2
+    assert "<td>x^2</td>" in page  # the edge table
+    assert "12.35 s" in page  # timings
+    assert "<td>steps</td>" in page  # settings
+
+
+def test_html_escapes_text(result):
+    from symkan.htmlreport import report_html
+
+    page = report_html({**result, "target": "<b>y</b>", "formula": "a<b & c"})
+    assert "<b>y</b>" not in page and "&lt;b&gt;y&lt;/b&gt;" in page
+    assert "a&lt;b &amp; c" in page
+
+
+def test_write_files_adds_without_removing(tmp_path):
+    from symkan.report import write_files
+
+    (tmp_path / "keep.txt").write_text("k")
+    write_files(tmp_path, {"sub/a.svg": "<svg/>", "b.bin": b"\x00"})
+    write_files(tmp_path, {"b.bin": b"\x01"})
+    assert (tmp_path / "keep.txt").read_text() == "k"
+    assert (tmp_path / "sub" / "a.svg").read_text() == "<svg/>"
+    assert (tmp_path / "b.bin").read_bytes() == b"\x01"
+    assert not [p for p in tmp_path.rglob(".symkan-*")]
+    with pytest.raises(ValueError, match="plain relative path"):
+        write_files(tmp_path, {"../escape.txt": "x"})
+
+
+def test_run_files_has_report_html_and_model(tmp_path):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from _fitted import hand_fitted
+
+    from symkan.artifacts import run_files
+
+    files, notes = run_files(hand_fitted((2, 2, 1), names=("a", "b"))[1])
+    assert {"report.html", "report.md", "model.json", "model.safetensors", "result.json",
+            "plots/predicted_vs_true.svg", "plots/residuals.svg",
+            "plots/training_curve.svg", "diagram.dot"} <= set(files)
+    html = files["report.html"]
+    assert "<math" in html and "Predicted against true values" in html
+    if "diagram.svg" in files:
+        assert "data:image/svg+xml;base64," in html  # the diagram, inline, pictures embedded
+    else:
+        assert notes

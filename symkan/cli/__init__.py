@@ -12,10 +12,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from symkan.cli import bench, fit
+from symkan.cli import bench, compare, datasets, diagram, export, fit
 from symkan.errors import InputError, SymkanError
 
-_COMMANDS = (fit, bench,)
+_COMMANDS = (fit, bench, datasets, compare, diagram, export)
 
 
 def _parser() -> argparse.ArgumentParser:
