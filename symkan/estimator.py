@@ -68,6 +68,12 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         Spline grids trained on in turn (coarse → fine).
     steps : int, default 60
         L-BFGS steps per training phase.
+    units : dict or None, default None
+        Units of every variable and of the target (``{"v": "m/s", "c": "m/s",
+        "m_0": "kg", "y": "kg"}``; ``"1"`` for dimensionless). With them the law is first
+        reduced by dimensional analysis (`symkan.units`). Keys are the feature names
+        (DataFrame columns, else ``x0, x1, …``) and the target's name (its Series/column
+        name, else ``y``).
     lamb : float, default 1e-3
         Sparsity weight of the KAN's first training phase.
     restarts : int, default 0
@@ -112,6 +118,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         max_rows: int = 4000,
         test_fraction: float = 0.2,
         val_fraction: float = 0.2,
+        units=None,
     ):
         self.model_selection = model_selection
         self.time_budget = time_budget
@@ -126,6 +133,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         self.max_rows = max_rows
         self.test_fraction = test_fraction
         self.val_fraction = val_fraction
+        self.units = units
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,6 +172,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
             methods=tuple(methods), max_rows=int(self.max_rows),
             time_budget=float(self.time_budget), model_selection=self.model_selection,
             restarts=int(self.restarts),
+            units=None if self.units is None else dict(self.units),
         )
 
     def fit(self, X, y) -> SymKANRegressor:

@@ -16,28 +16,34 @@ complexity is returned with all the others (the Pareto front).
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import sympy
 import torch
 
-from symkan import constants
-from symkan.data import Dataset, train_test_split
-from symkan.decompose import Node, SeparabilityConfig, restricted, separate
+from symkan import constants, units
+from symkan.candidates import (
+    NetworkFit,
+    _t,
+    additive_candidates,
+    composite_candidates,
+    separable_stage,
+    train_network,
+)
+from symkan.data import Dataset, from_arrays, train_test_split
+from symkan.decompose import SeparabilityConfig
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate, network_expression
 from symkan.kan import KAN
 from symkan.pareto import MODEL_SELECTIONS, pareto_front, simpler_forms
 from symkan.pareto import select as select_formula
-from symkan.prune import PruneConfig, Pruned, edge_scores, prune_greedy
+from symkan.prune import PruneConfig, edge_scores
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
-from symkan.symbolic.univariate import choose, leaf_options
-from symkan.train import TrainConfig, resolve_device, train
+from symkan.train import resolve_device
 
 Progress = Callable[[str, dict], None]
 
@@ -61,6 +67,9 @@ class FitConfig:
     time_budget: float = 120.0  # seconds; later stages are skipped once it is spent
     model_selection: str = "best"  # which formula of the Pareto front is returned
     restarts: int = 0  # extra KAN runs (new seed, wider, stronger pruning) if none is exact
+    # column name → units ("m/s", "kg*m^2/s^2", "1"; or exponent vectors over one basis):
+    # with them the law is first reduced by dimensional analysis (`symkan.units`)
+    units: Mapping[str, str | tuple[float, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,15 +78,6 @@ class Candidate:
     expr: sympy.Expr
     val_rmse: float
     complexity: int
-
-
-@dataclass(frozen=True)
-class NetworkFit:
-    """The KAN path's artifacts: the network before and after pruning."""
-
-    trained: KAN  # after sparse training, before pruning (all inputs)
-    pruned: Pruned  # pruned and refined on finer grids
-    losses: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -114,160 +114,6 @@ class _Halt(Exception):
     """Raised inside a stage to end the search early; `fit` catches it."""
 
 
-def _t(a: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=device)
-
-
-def _new_kan(widths, X: np.ndarray, y: np.ndarray, grid: int, seed: int,
-             device: torch.device) -> KAN:
-    """A KAN whose input/output scaling maps the data to [-1, 1] and unit spread."""
-    model = KAN(widths, grid_size=grid, generator=torch.Generator().manual_seed(seed))
-    model = model.to(device)
-    lo, hi = X.min(0), X.max(0)
-    with torch.no_grad():
-        model.in_shift.copy_(_t((lo + hi) / 2, device))
-        model.in_scale.copy_(_t(np.maximum((hi - lo) / 2, 1e-12), device))
-        model.out_shift.fill_(float(y.mean()))
-        model.out_scale.fill_(float(y.std()) or 1.0)
-    return model
-
-
-def _reporter(
-    on_progress: Progress | None, phase: str, check: Callable[[], None] | None = None,
-) -> Callable[[int, float], None]:
-    def cb(step: int, loss: float) -> None:
-        if check is not None:
-            check()  # may raise _Halt: training stops between two steps
-        if on_progress is not None:
-            on_progress("train", {"phase": phase, "step": step, "loss": loss})
-
-    return cb
-
-
-def refine(
-    model: KAN, X: torch.Tensor, y: torch.Tensor, grid_sizes: tuple[int, ...], steps: int,
-    on_progress: Progress | None = None, label: str = "", *,
-    check: Callable[[], None] | None = None,
-) -> tuple[KAN, list[float]]:
-    """Train on each grid in turn, extending the grid between phases (coarse → fine)."""
-    losses: list[float] = []
-    for grid in grid_sizes:
-        if grid != model.grid_size:
-            model = model.with_grid(X, grid)
-        res = train(model, X, y, TrainConfig(steps=steps),
-                    on_step=_reporter(on_progress, f"{label}grid {grid}", check))
-        model, losses = res.model, losses + list(res.losses)
-    return model, losses
-
-
-def train_network(
-    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
-    on_progress: Progress | None = None, *, check: Callable[[], None] | None = None,
-) -> NetworkFit:
-    """The KAN path: train with sparsity, prune, then refine the pruned net on finer grids."""
-    d = X.shape[1]
-    widths = (d, config.hidden or min(2 * d + 1, 9), 1)
-    model = _new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
-    Xt, yt = _t(X, device), _t(y[:, None], device)
-    sparse = train(model, Xt, yt, TrainConfig(steps=config.steps, lamb=config.lamb),
-                   on_step=_reporter(on_progress, "sparse ", check))
-    pruned = prune_greedy(sparse.model, Xt, yt, config.prune)
-    Xp = Xt[:, list(pruned.inputs)]
-    model, losses = refine(pruned.model, Xp, yt, config.grid_sizes, config.steps, on_progress,
-                           "pruned ", check=check)
-    return NetworkFit(sparse.model, Pruned(model, pruned.inputs, pruned.edge_scores),
-                      tuple(sparse.losses) + tuple(losses))
-
-
-def train_surrogate(
-    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
-    on_progress: Progress | None = None, *, check: Callable[[], None] | None = None,
-) -> tuple[KAN, list[float]]:
-    """An accurate, unpruned KAN used to probe the law's structure (no sparsity)."""
-    d = X.shape[1]
-    widths = (d, 2 * d + 1, 1) if d <= 2 else (d, d, d, 1)
-    model = _new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
-    return refine(model, _t(X, device), _t(y[:, None], device), config.grid_sizes[:2],
-                  config.steps, on_progress, "surrogate ", check=check)
-
-
-def additive_candidates(
-    X: np.ndarray, y: np.ndarray, symbols, config: FitConfig, device: torch.device,
-    library: Mapping[str, Primitive], *, check: Callable[[], None] | None = None,
-) -> Iterator[tuple[str, sympy.Expr, KAN, SnappedKAN]]:
-    """One-layer KANs ``[d, 1]`` on ``y`` and, when it keeps its sign, on ``log|y|``.
-
-    A sum of one-variable functions is exactly what a single KAN layer computes; a
-    product of them is a sum in log space. Fitted on the real rows, not a surrogate.
-    Yields (name, formula, network, snapped network), one target at a time.
-    """
-    targets = [("additive", y, None)]
-    sign = float(np.sign(y[0]))
-    if sign != 0 and np.all(np.sign(y) == sign):
-        targets.append(("multiplicative", np.log(np.abs(y)), sign))
-    Xt = _t(X, device)
-    for name, target, sgn in targets:
-        model = _new_kan((X.shape[1], 1), X, target, config.grid_sizes[0], config.seed, device)
-        model, _ = refine(model, Xt, _t(target[:, None], device), config.grid_sizes,
-                          config.steps, check=check)
-        snapped = snap(model, Xt, library)
-        expr = network_expression(snapped, symbols, library)
-        yield name, expr if sgn is None else sympy.Float(sgn) * sympy.exp(expr), model, snapped
-
-
-def _surrogate(model: KAN, device: torch.device):
-    def f(X: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(_t(X, device))[:, 0].cpu().numpy()
-
-    return f
-
-
-def _separable_expressions(
-    tree: Node, f, symbols: tuple[sympy.Symbol, ...], low: np.ndarray, high: np.ndarray,
-    library: Mapping[str, Primitive], abs_tol: float, n: int = 256,
-) -> list[sympy.Expr]:
-    """Formulas for a fully separable tree: leaves fitted at a strict and a loose tolerance.
-
-    The strict choice takes the best-fitting simple form of each leaf; the loose one the
-    simplest form within 10× the surrogate's error. Both are refitted on the real data
-    later, where the surrogate's own errors no longer matter.
-    """
-    leaves = tree.leaves()
-    if any(leaf.kind == "block" for leaf in leaves):
-        return []
-    xs, ys, syms = [], [], []
-    for leaf in leaves:
-        v = leaf.vars[0]
-        grid = np.linspace(low[v], high[v], n)
-        X = np.tile((low + high) / 2, (n, 1))
-        X[:, v] = grid
-        xs.append(grid)
-        ys.append(restricted(f, leaf.fixed)(X))
-        syms.append(symbols[v])
-    options = leaf_options(xs, ys, syms, library)
-    exprs = []
-    for slack in (1.0, 10.0):
-        fits = iter([choose(o, abs_tol=slack * abs_tol) for o in options])
-
-        def build(node: Node, fits=fits) -> sympy.Expr:
-            if node.kind == "leaf":
-                return next(fits).expr
-            parts = [build(child, fits) for child in node.children]
-            k = len(parts)
-            if node.kind == "sum":
-                return sympy.Add(*parts) - (k - 1) * sympy.Float(node.value)
-            if node.offset == 0.0:
-                return sympy.Mul(*parts) / sympy.Float(node.value) ** (k - 1)
-            c = sympy.Float(node.offset)
-            return c + sympy.Mul(*[p - c for p in parts]) / (sympy.Float(node.value) - c) ** (k - 1)
-
-        expr = build(tree)
-        if all(expr != e for e in exprs):
-            exprs.append(expr)
-    return exprs
-
-
 def finalize(
     expr: sympy.Expr, symbols, fit_xy: tuple[np.ndarray, np.ndarray],
     val_xy: tuple[np.ndarray, np.ndarray], max_complexity: int = 60,
@@ -297,11 +143,6 @@ def finalize(
     if complexity(expanded) <= max_complexity:
         expr = clean(expanded)
     return constants.canonicalize(expr) if complexity(expr) <= max_complexity else expr
-
-
-def _rmse_arrays(pred: np.ndarray, y: np.ndarray) -> float:
-    err = float(np.sqrt(np.mean((pred - y) ** 2)))
-    return err if np.isfinite(err) else math.inf
 
 
 def _r2(pred: np.ndarray, target: np.ndarray) -> float:
@@ -384,6 +225,16 @@ def fit(
     additive_net: tuple[KAN, SnappedKAN] | None = None
     stopped: str | None = None
     try:
+        if config.units is not None:
+            progress("train", phase="dimensional analysis")
+            for name, expr in units_candidates(
+                    train_ds, config, library,
+                    stop=lambda: stop is not None and stop(),
+                    budget=config.time_budget - (time.perf_counter() - start)):
+                add(name, expr)
+        if X.shape[1] == 1:
+            for name, expr in composite_candidates(X[:, 0], y, symbols[0], library):
+                add(name, expr)
         if "additive" in config.methods:
             progress("train", phase="additive")
             for name, expr, model, net_snapped in additive_candidates(
@@ -409,7 +260,7 @@ def fit(
                                               library))
         check()
         if "separable" in config.methods and X.shape[1] > 1 and not _exact(candidates, scale):
-            _separable_stage(X, y, val_ds, symbols, config, device, library, scale,
+            separable_stage(X, y, val_ds, symbols, config, device, library, scale,
                              on_progress, check, add)
         if config.restarts and "kan" in config.methods and not _exact(candidates, scale):
             for r in range(1, config.restarts + 1):  # gated: only when nothing is exact yet
@@ -467,31 +318,35 @@ def fit(
     )
 
 
-def _separable_stage(X, y, val_ds, symbols, config, device, library, scale, on_progress,
-                     check, add) -> None:
-    """Split the law on an unpruned KAN surrogate and add a formula for each tree."""
-    if on_progress is not None:
-        on_progress("train", {"phase": "surrogate"})
-    surrogate, _ = train_surrogate(X, y, config, device, on_progress, check=check)
-    f = _surrogate(surrogate, device)
-    # the surrogate's own error sets how small a mixed difference counts as zero
-    eps = _rmse_arrays(f(val_ds.X), val_ds.y) / scale
-    low, high = X.min(0), X.max(0)
-    trees: list[Node] = []
-    rules = [("gap", 1.5)] + [("fixed", m) for m in (1.5, 3.0, 6.0)]
-    for rule, mult in rules:
-        sep = replace(config.separability, rule=rule, tol=max(mult * eps, 1e-3),
-                      cap=max(3 * eps, 1e-2))
-        tree = separate(f, low, high, rng=np.random.default_rng(config.seed), config=sep)
-        if all(tree != t for t in trees):
-            trees.append(tree)
-    if on_progress is not None:
-        on_progress("separate", {"surrogate_rel_rmse": eps, "trees": trees})
-    for tree in trees:
-        check()
-        for expr in _separable_expressions(tree, f, symbols, low, high, library,
-                                           abs_tol=3 * eps * scale):
-            add("separable", expr)
+def units_candidates(
+    data: Dataset, config: FitConfig, library: Mapping[str, Primitive], *,
+    stop: Callable[[], bool], budget: float,
+) -> list[tuple[str, sympy.Expr]]:
+    """Formulas from the dimensionally reduced problem ``y = monomial · g(π_1, …, π_k)``.
+
+    ``g`` is found by a full `fit` on the dimensionless groups of ``data``'s rows (the
+    outer training rows only); its Pareto front is mapped back to the columns.
+    """
+    vecs, tvec = units.units_for(config.units, data.feature_names, data.target_name)
+    reduction = units.reduce(vecs, tvec, data.X)
+    if reduction is None:
+        return []
+    symbols = data.symbols()
+    scale = reduction.scale_expr(symbols)
+    Z, g = reduction.transform(data.X, data.y)
+    if not np.all(np.isfinite(g)) or not np.all(np.isfinite(Z)):
+        return []
+    if reduction.n_groups == 0 or np.std(g) <= 1e-12 * abs(np.mean(g)):
+        return [("units", sympy.Float(float(np.mean(g))) * scale)]
+    names = [f"group{j + 1}" for j in range(reduction.n_groups)]
+    try:
+        inner = fit(from_arrays(Z, g, names, target_name="g", source="dimensionless groups"),
+                    replace(config, units=None, time_budget=max(budget / 2, 1.0)),
+                    library=library, stop=stop)
+    except InputError:  # e.g. a group that is constant on these rows
+        return []
+    groups = dict(zip(inner.symbols, reduction.group_exprs(symbols)))
+    return [(f"units/{c.method}", c.expr.subs(groups) * scale) for c in inner.pareto]
 
 
 def _exact(candidates: list[Candidate], scale: float) -> bool:

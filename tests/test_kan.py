@@ -111,7 +111,8 @@ def test_device_resolution():
 
 
 def test_greedy_pruning_finds_the_minimal_graph():
-    from symkan.pipeline import FitConfig, train_network
+    from symkan.candidates import train_network
+    from symkan.pipeline import FitConfig
 
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (800, 2))

@@ -81,3 +81,51 @@ def test_pint_strings_become_si_dimensions():
 def test_missing_units_name_the_columns():
     with pytest.raises(InputError, match=r"\['v'\]"):
         units_for({"m_0": "kg", "F": "N"}, ["m_0", "v"], "F")
+
+
+def _write_csv(path, names, rows):
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(map(str, r)) for r in rows))
+    return path
+
+
+def test_fit_with_units_recovers_relativistic_mass(tmp_path, capsys):
+    """Without units this law is out of reach (a polynomial in v/c comes out); with them
+    it is m_0·g(v/c), and g = (1 - z²)^(-1/2) is a two-level composition."""
+    from symkan.cli import main
+    from symkan.formula import parse_formula
+
+    rng = np.random.default_rng(0)
+    m0, v, c = rng.uniform(1, 5, 600), rng.uniform(1, 2, 600), rng.uniform(3, 10, 600)
+    csv = _write_csv(tmp_path / "mass.csv", ["m_0", "v", "c", "m"],
+                     zip(m0, v, c, m0 / np.sqrt(1 - v**2 / c**2)))
+    code = main(["fit", str(csv), "--units", "m_0=kg, v=m/s, c=m/s, m=kg",
+                 "--out", str(tmp_path / "run"), "--quiet"])
+    assert code == 0
+    found = parse_formula(capsys.readouterr().out.split("=", 1)[1], ["m_0", "v", "c"])
+    m0_, v_, c_ = (sympy.Symbol(n, positive=True) for n in ("m_0", "v", "c"))
+    found = found.subs({sympy.Symbol(n, real=True): s for n, s in
+                        zip(["m_0", "v", "c"], [m0_, v_, c_])})
+    assert sympy.simplify(found - m0_ / sympy.sqrt(1 - v_**2 / c_**2)) == 0
+
+
+def test_bad_units_option_exits_2(tmp_path, capsys):
+    from symkan.cli import main
+
+    csv = _write_csv(tmp_path / "d.csv", ["x", "y"], [(i, 2 * i) for i in range(1, 30)])
+    assert main(["fit", str(csv), "--units", "x", "--out", str(tmp_path / "r")]) == 2
+    assert "COLUMN=UNITS" in capsys.readouterr().err
+    assert main(["fit", str(csv), "--units", "x=m", "--out", str(tmp_path / "r")]) == 2
+    assert "missing for ['y']" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_composites_find_a_function_inside_a_primitive():
+    from symkan.candidates import composite_candidates
+    from symkan.symbolic.library import DEFAULT_LIBRARY
+
+    x = np.linspace(4, 9, 300)
+    s = sympy.Symbol("z", positive=True)
+    (name, expr), *_ = composite_candidates(x, np.sqrt(x**2 - np.pi**2), s, DEFAULT_LIBRARY)
+    assert name == "composite x^2"
+    f = sympy.lambdify(s, expr)
+    assert np.allclose(f(x), np.sqrt(x**2 - np.pi**2), rtol=1e-6)

@@ -4,6 +4,8 @@
 dataset's variable names), its predictions, complexity and the device it ran on.
 
 * ``symkan``: `symkan.pipeline.fit` with default settings (and the run's time budget);
+* ``symkan-units``: the same, also given every column's units from the problem table,
+  so it first reduces the law by dimensional analysis (`symkan.units`);
 * ``operon``: Operon (``pyoperon``, the optional ``operon`` extra) with the settings of
   `OPERON_SETTINGS`, on the same rows; its model string is read back with
   `symkan.formula.parse_formula`, so both are judged by the same code.
@@ -50,22 +52,30 @@ class Fitted:
         return self.extra_fn(problem, data, test) if self.extra_fn else {}
 
 
-def fit(method: str, data: Dataset, config) -> Fitted:
+def fit(method: str, data: Dataset, config, problem=None) -> Fitted:
     if method == "symkan":
         return _fit_symkan(data, config)
+    if method == "symkan-units":
+        units = dict(problem.units) if problem is not None else {}
+        if not units:
+            raise InputError(f"problem {getattr(problem, 'name', '?')!r} has no units; "
+                             "use --method symkan")
+        if problem.output in units:
+            units[data.target_name] = units[problem.output]
+        return _fit_symkan(data, config, units)
     if method == "operon":
         return _fit_operon(data, config)
-    raise InputError(f"method {method!r} unknown; choose 'symkan' or 'operon'")
+    raise InputError(f"method {method!r} unknown; choose 'symkan', 'symkan-units' or 'operon'")
 
 
-def _fit_symkan(data: Dataset, config) -> Fitted:
+def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
     from symkan.pipeline import FitConfig
     from symkan.pipeline import fit as pipeline_fit
 
-    settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto")
+    settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto", units=units)
     if config.fast:
         settings = FitConfig(seed=0, time_budget=config.time_budget, grid_sizes=(3, 5),
-                             steps=15, methods=("additive", "kan"))
+                             steps=15, methods=("additive", "kan"), units=units)
     result = pipeline_fit(data, settings)
     extra = None
     if config.suite == "special":

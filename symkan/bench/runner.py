@@ -30,7 +30,7 @@ from symkan.bench.metrics import match_level
 from symkan.bench.problems import Problem, load_suite
 from symkan.errors import InputError
 
-METHODS = ("symkan", "operon")
+METHODS = ("symkan", "symkan-units", "operon")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def run_task(task: Task, config: BenchConfig) -> dict:
               "n_vars": len(p.variables), "true": p.formula}
     start = time.perf_counter()
     try:
-        fitted = methods.fit(task.method, data, config)
+        fitted = methods.fit(task.method, data, config, p)
         seconds = time.perf_counter() - start
         pred = fitted.predict(test.X)
         # special functions have no closed form to match: they are judged by test RMSE

@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("suite", help="feynman, bonus, kan-paper or special")
     p.add_argument("--method", default="symkan",
-                   help="symkan, operon, or both comma-separated (same rows, same judge)")
+                   help="symkan, symkan-units (given the columns' units), operon, or several "
+                        "comma-separated (same rows, same judge)")
     p.add_argument("--limit", type=int, help="only the first N problems")
     p.add_argument("--names", help="only these problems, comma-separated")
     p.add_argument("--noise", type=float, default=0.0,

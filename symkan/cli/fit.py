@@ -33,6 +33,9 @@ def add_parser(sub) -> None:
     fit.add_argument("--model-selection", default="best",
                      choices=["best", "accuracy", "simplest"],
                      help="which formula of the Pareto front is reported (default best)")
+    fit.add_argument("--units", metavar="COL=UNITS,...",
+                     help="units of every column, e.g. 'm_0=kg,v=m/s,c=m/s,m=kg' ('1' for "
+                          "dimensionless): the law is first reduced by dimensional analysis")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.set_defaults(run=run)
 
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     for folder in outs:
         _check_out(folder)
     config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
-                       model_selection=args.model_selection)
+                       model_selection=args.model_selection, units=_units(args.units))
     results = []
     with _first_interrupt_stops(progress) as stop:
         for dataset in datasets:
@@ -140,3 +143,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.dataset.target_name} = {result.expr}")
     sys.stdout.flush()
     return 0
+
+
+def _units(text: str | None) -> dict[str, str] | None:
+    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given."""
+    if text is None:
+        return None
+    units = {}
+    for part in text.split(","):
+        name, sep, unit = part.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--units entry {part.strip()!r} is not COLUMN=UNITS; write e.g. "
+                             "--units 'm_0=kg,v=m/s,c=m/s,m=kg'")
+        units[name.strip()] = unit.strip() or "1"
+    return units
