@@ -225,22 +225,23 @@ def fit(
     additive_net: tuple[KAN, SnappedKAN] | None = None
     stopped: str | None = None
     try:
-        if config.units is not None:
-            progress("train", phase="dimensional analysis")
-            for name, expr in units_candidates(
-                    train_ds, config, library,
-                    stop=lambda: stop is not None and stop(),
-                    budget=config.time_budget - (time.perf_counter() - start)):
-                add(name, expr)
-        if X.shape[1] == 1:
-            for name, expr in composite_candidates(X[:, 0], y, symbols[0], library):
-                add(name, expr)
         if "additive" in config.methods:
             progress("train", phase="additive")
             for name, expr, model, net_snapped in additive_candidates(
                     X, y, symbols, config, device, library, check=check):
                 if name == "additive":
                     additive_net = (model, net_snapped)
+                add(name, expr)
+
+        if X.shape[1] == 1:
+            for name, expr in composite_candidates(X[:, 0], y, symbols[0], library):
+                add(name, expr)
+        if config.units is not None:
+            progress("train", phase="dimensional analysis")
+            for name, expr in units_candidates(
+                    train_ds, config, library,
+                    stop=lambda: stop is not None and stop(),
+                    budget=config.time_budget - (time.perf_counter() - start)):
                 add(name, expr)
 
         # the KAN path: sparsity → prune → snap every edge (also what the diagram shows)
