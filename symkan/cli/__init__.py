@@ -9,6 +9,7 @@ handler of its arguments.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymkanError as err:
         print(f"symkan: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`symkan ... | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("symkan: interrupted; nothing was written", file=sys.stderr)
         return 130
