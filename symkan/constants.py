@@ -204,6 +204,31 @@ def _to_float(value: sympy.Basic) -> sympy.Basic | None:
     return None
 
 
+def _merge_like_terms(expr: sympy.Add) -> sympy.Expr:
+    """``-8500.6*u**2 + 83898*u**2/pi**2 -> 0.02*u**2``: terms that differ only in a
+    numeric factor, one of them a Float, become one term with one Float coefficient.
+
+    sympy merges ``2.0*u + 3.0*u`` itself, but not when one coefficient is an exact
+    number (a constant snapped earlier); left apart, the two would be refitted as two
+    constants of one term and snapped into a large cancelling pair.
+    """
+    symbols = expr.free_symbols
+    groups: dict[sympy.Expr, list[sympy.Expr]] = {}
+    for term in expr.args:
+        coeff, rest = term.as_independent(*symbols, as_Add=False)
+        groups.setdefault(rest, []).append(coeff)
+    if not any(len(cs) > 1 and any(c.has(sympy.Float) for c in cs) for cs in groups.values()):
+        return expr
+    terms = []
+    for rest, cs in groups.items():
+        if len(cs) > 1 and any(c.has(sympy.Float) for c in cs):
+            merged = _to_float(sympy.Add(*cs))
+            terms.append((sympy.Add(*cs) if merged is None else merged) * rest)
+        else:
+            terms += [c * rest for c in cs]
+    return sympy.Add(*terms)
+
+
 def _merge_numbers(expr: sympy.Basic) -> sympy.Basic:
     """Bottom-up: fold numeric parts that contain a Float into one Float.
 
@@ -221,6 +246,10 @@ def _merge_numbers(expr: sympy.Basic) -> sympy.Basic:
         merged = _to_float(expr)
         if merged is not None:
             return sympy.S.Zero if merged == 0 else merged
+    if expr.is_Add:
+        expr = _merge_like_terms(expr)
+        if not expr.is_Add:
+            return expr
     if expr.is_Add or expr.is_Mul:
         numeric = [a for a in expr.args if not a.free_symbols]
         if len(numeric) > 1 and any(a.has(sympy.Float) for a in numeric):

@@ -56,6 +56,28 @@ def complexity(expr: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
+def tidy(expr: sympy.Expr, max_complexity: int = 40) -> sympy.Expr:
+    """The least complex of a few equal rewritings (`cancel`, `factor_terms`, `together`).
+
+    Cheap, exact algebra only: ``-2*d2/(-2*n - 2*d2/d1)`` becomes ``d1*d2/(d1*n + d2)``
+    and ``G*m1*m2/r2 - G*m1*m2/r1`` becomes ``G*m1*m2*(1/r2 - 1/r1)``. Larger formulas are
+    returned as they are.
+
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> tidy(-2 * b / (-2 * a - 2 * b / a))
+    a*b/(a**2 + b)
+    """
+    if complexity(expr) > max_complexity:
+        return expr
+    options = [expr]
+    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+        try:
+            options.append(rewrite(expr))
+        except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
+            continue
+    return min(options, key=lambda e: (complexity(e), len(str(e))))
+
+
 def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> np.ndarray:
     """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,)."""
     fn = sympy.lambdify(list(symbols), expr, modules="numpy")

@@ -36,7 +36,7 @@ from symkan.candidates import (
 from symkan.data import Dataset, from_arrays, train_test_split
 from symkan.decompose import SeparabilityConfig
 from symkan.errors import InputError, SymkanError
-from symkan.formula import complexity, evaluate, network_expression
+from symkan.formula import complexity, evaluate, network_expression, tidy
 from symkan.kan import KAN
 from symkan.pareto import MODEL_SELECTIONS, pareto_front, simpler_forms
 from symkan.pareto import select as select_formula
@@ -142,7 +142,7 @@ def finalize(
     expanded = constants.canonicalize(expr)
     if complexity(expanded) <= max_complexity:
         expr = clean(expanded)
-    return constants.canonicalize(expr) if complexity(expr) <= max_complexity else expr
+    return tidy(constants.canonicalize(expr)) if complexity(expr) <= max_complexity else expr
 
 
 def _r2(pred: np.ndarray, target: np.ndarray) -> float:
