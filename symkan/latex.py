@@ -15,7 +15,7 @@ Example
 from __future__ import annotations
 
 import sympy
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import LatexPrinter, greek_letters_set, other_symbols
 
 from symkan.errors import InputError
 
@@ -51,6 +51,16 @@ class SymkanLatexPrinter(LatexPrinter):
 
     def _print_Float(self, expr: sympy.Float) -> str:
         return super()._print_Float(sympy.Float(expr, self.precision))
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        """Column names of several letters are one italic word: ``Ef`` → ``\\mathit{Ef}``
+        (``E f`` would read as a product); Greek names and subscripts print as sympy's."""
+        text = super()._print_Symbol(expr, style)
+        base = expr.name.split("_")[0]
+        if (len(base) > 1 and base.isalpha() and base.lower() not in greek_letters_set
+                and base not in other_symbols and text.startswith(base)):
+            return "\\mathit{" + base + "}" + text[len(base):]
+        return text
 
 
 def to_latex(expr: sympy.Expr, precision: int = 4) -> str:

@@ -41,3 +41,9 @@ def test_printer_accepts_sympy_settings():
 def test_bad_precision_is_an_input_error(bad):
     with pytest.raises(InputError, match="precision="):
         to_latex(x, bad)
+
+
+def test_multi_letter_names_are_one_italic_word():
+    Ef, q, kb, omega0 = sympy.symbols("Ef q kb omega_0", real=True)
+    assert to_latex(Ef * q) == r"\mathit{Ef} q"
+    assert to_latex(kb / omega0) == r"\frac{\mathit{kb}}{\omega_{0}}"
