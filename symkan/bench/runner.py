@@ -137,8 +137,9 @@ def _init_worker() -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(1)
-    threadpool_limits(1)
+    threads = int(os.environ.get("SYMKAN_THREADS", "1"))  # as the CLI: one unless asked
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
 
 
 def run(
