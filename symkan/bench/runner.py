@@ -150,9 +150,11 @@ def run(
     scheduler: str | None = None,
     on_record: Callable[[dict, int, int], None] | None = None,
 ) -> list[dict]:
-    """Run every task not yet in ``out_dir/results.jsonl``; return all records of the run.
+    """Run every task not yet in ``out_dir/results.jsonl``; return the folder's records.
 
-    ``on_record(record, done, total)`` is called after each finished task.
+    The returned records, and ``summary.md``, cover every method and problem in the
+    folder at this noise level. ``on_record(record, done, total)`` is called after each
+    finished task.
     """
     todo_all = tasks(config)
     out_dir = Path(out_dir)
@@ -161,17 +163,24 @@ def run(
     previous = {_key(r): r for r in load_records(results) if r.get("noise") == config.noise}
     todo = [t for t in todo_all if t.key not in previous]
     total, done = len(todo_all), len(todo_all) - len(todo)
-    records = [previous[t.key] for t in todo_all if t.key in previous]
     _write_meta(out_dir, config, workers, scheduler)
+    if results.exists() and not results.read_bytes().endswith(b"\n"):
+        with open(results, "a", encoding="utf-8") as fh:
+            fh.write("\n")  # an interrupted write left half a line: start a fresh one
     for record in _execute(todo, config, workers, scheduler):
         with open(results, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
-        records.append(record)
         done += 1
         if on_record is not None:
             on_record(record, done, total)
-    order = {t.key: i for i, t in enumerate(todo_all)}
-    records.sort(key=lambda r: order[_key(r)])
+    # the summary covers every method run into this folder at this noise level, so runs
+    # of different methods (`--method symkan`, then `--method operon`) share one table
+    problems = {p.name: i for i, p in enumerate(load_suite(config.suite))}
+    methods = {m: i for i, m in enumerate(METHODS)}
+    folder = {_key(r): r for r in load_records(results) if r.get("noise") == config.noise}
+    records = sorted(folder.values(), key=lambda r: (methods.get(r["method"], 99),
+                                                     problems.get(r["problem"], 10**6),
+                                                     int(r["seed"])))
     from symkan.bench.summary import summary_markdown
 
     (out_dir / "summary.md").write_text(
@@ -237,8 +246,18 @@ def _write_meta(out_dir: Path, config: BenchConfig, workers: int, scheduler: str
             "machine": f"{platform.platform()}; {os.cpu_count()} cores; "
                        f"torch {torch.__version__}",
             "workers": scheduler or workers,
+            "threads_per_task": _threads(method, config),
         }
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _threads(method: str, config: BenchConfig) -> int:
+    """Threads one task of ``method`` runs on (Operon's own; torch's for symkan)."""
+    if method == "operon":
+        from symkan.bench.methods import OPERON_SETTINGS
+
+        return 1 if config.fast else int(OPERON_SETTINGS["n_threads"])
+    return int(os.environ.get("SYMKAN_THREADS", "1"))
 
 
 def _read_meta(out_dir: Path) -> dict:

@@ -35,10 +35,13 @@ def _pct(k: int, n: int) -> str:
     return f"{k}/{n} ({100 * k / n:.1f} %)" if n else "–"
 
 
-def headline_table(records: Sequence[Mapping]) -> str:
-    """One column per method: the rates and timings."""
+def headline_table(records: Sequence[Mapping], meta: Mapping | None = None) -> str:
+    """One column per method: the rates and timings (and threads per task, from ``meta``)."""
     methods = list(dict.fromkeys(r["method"] for r in records))
     stats = {m: method_stats([r for r in records if r["method"] == m]) for m in methods}
+    meta = meta or {}
+    for m in methods:
+        stats[m]["threads"] = meta.get(m, {}).get("threads_per_task")
     rows = [
         ("symbolic solution (SRBench)", lambda s: _pct(s["symbolic"], s["judged"])),
         ("exact (found − true = 0)", lambda s: _pct(s["exact"], s["judged"])),
@@ -47,6 +50,12 @@ def headline_table(records: Sequence[Mapping]) -> str:
         ("mean seconds per problem", lambda s: f"{s['mean_s']:.1f}"),
         ("errors", lambda s: str(s["errors"])),
     ]
+    if any(stats[m]["threads"] for m in methods):
+        rows[4:4] = [
+            ("threads per problem", lambda s: str(s["threads"] or "?")),
+            ("median thread-seconds per problem",
+             lambda s: f"{s['median_s'] * s['threads']:.1f}" if s["threads"] else "?"),
+        ]
     lines = ["| | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for label, fmt in rows:
         lines.append(f"| {label} | " + " | ".join(fmt(stats[m]) for m in methods) + " |")
@@ -102,7 +111,7 @@ def summary_markdown(records: Sequence[Mapping], config, meta: Mapping | None = 
     ]
     for method, info in meta.items():
         parts.append(f"- **{method}**: {info.get('machine', '')}; workers: {info.get('workers')}")
-    parts += ["", headline_table(records), ""]
+    parts += ["", headline_table(records, meta), ""]
     if config.suite == "special":
         from symkan.bench.special import special_table
 

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"symkan: interrupted; finished problems are kept in {out}/results.jsonl, "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    print(headline_table(records))
+    from symkan.bench.runner import _read_meta
+
+    print(headline_table(records, _read_meta(out)))
     print(f"\nsummary: {out / 'summary.md'}")
     return 0
