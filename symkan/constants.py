@@ -733,6 +733,30 @@ def round_floats(expr: sympy.Expr, digits: int = 4) -> sympy.Expr:
     return expr.xreplace(mapping)
 
 
+def function_nodes(expr: sympy.Expr) -> list[sympy.Expr]:
+    """One-argument function applications whose argument holds a variable, innermost first."""
+    return [n for n in sympy.postorder_traversal(expr)
+            if isinstance(n, sympy.Function) and len(n.args) == 1 and n.args[0].free_symbols]
+
+
+def taylor_point(
+    node: sympy.Expr, symbols, X: np.ndarray,
+) -> tuple[float, float, float] | None:
+    """``(m, f'(m), f(m))`` for ``node = f(arg)``, ``m`` the mean of ``arg`` on the rows
+    ``X``: the point of its first-order Taylor form. None when ``f`` is flat or not finite
+    there."""
+    m = float(np.mean(_values(node.args[0], symbols, X)))
+    u = sympy.Dummy()
+    try:
+        slope = float(sympy.diff(node.func(u), u).subs(u, m))
+        at = float(node.func(sympy.Float(m)))
+    except (TypeError, ValueError):
+        return None
+    if not (np.isfinite(slope) and np.isfinite(at)) or slope == 0.0:
+        return None
+    return m, slope, at
+
+
 def linearize_functions(
     expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6
 ) -> sympy.Expr:
@@ -756,24 +780,14 @@ def linearize_functions(
     if not np.isfinite(base):
         return expr
     limit = max(base * (1 + 1e-3), rel_tol * float(np.std(y)))
-    nodes = [
-        n for n in sympy.postorder_traversal(expr)
-        if isinstance(n, sympy.Function) and len(n.args) == 1 and n.args[0].free_symbols
-    ]
-    for node in nodes:
+    for node in function_nodes(expr):
         if node not in expr.atoms(sympy.Function):
             continue
-        arg = node.args[0]
-        m = float(np.mean(_values(arg, symbols, X)))
-        u = sympy.Dummy()
-        try:
-            slope = float(sympy.diff(node.func(u), u).subs(u, m))
-            at = float(node.func(sympy.Float(m)))
-        except (TypeError, ValueError):
+        point = taylor_point(node, symbols, X)
+        if point is None:
             continue
-        if not (np.isfinite(slope) and np.isfinite(at)) or slope == 0.0:
-            continue
-        linear = sympy.Float(slope) * (arg - sympy.Float(m)) + sympy.Float(at)
+        m, slope, at = point
+        linear = sympy.Float(slope) * (node.args[0] - sympy.Float(m)) + sympy.Float(at)
         candidate = refit_constants(expr.xreplace({node: linear}), symbols, X, y)
         if rmse(candidate, symbols, X, y) <= limit:
             expr = candidate

@@ -35,7 +35,7 @@ import sympy
 
 from symkan import constants
 from symkan.errors import InputError
-from symkan.formula import complexity, evaluate
+from symkan.formula import complexity
 
 if TYPE_CHECKING:  # the pipeline imports this module; Candidate is only a type here
     from symkan.pipeline import Candidate
@@ -142,24 +142,13 @@ def select(front: Sequence[Candidate], model_selection: str = "best", *,
     return min((c for c in front if _loss(c) <= limit), key=lambda c: (c.complexity, _loss(c)))
 
 
-def _functions(expr: sympy.Expr) -> list[sympy.Expr]:
-    return [n for n in sympy.postorder_traversal(expr)
-            if isinstance(n, sympy.Function) and len(n.args) == 1 and n.args[0].free_symbols]
-
-
 def _linear_form(node: sympy.Expr, symbols, X: np.ndarray) -> sympy.Expr | None:
     """``f(arg)`` → its first-order Taylor form at the mean of ``arg`` on the rows ``X``."""
-    arg = node.args[0]
-    m = float(np.mean(evaluate(arg, symbols, X)))
-    u = sympy.Dummy()
-    try:
-        slope = float(sympy.diff(node.func(u), u).subs(u, m))
-        at = float(node.func(sympy.Float(m)))
-    except (TypeError, ValueError):
+    point = constants.taylor_point(node, symbols, X)
+    if point is None:
         return None
-    if not (math.isfinite(slope) and math.isfinite(at)) or slope == 0.0:
-        return None
-    return sympy.Float(slope) * arg + sympy.Float(at - slope * m)
+    m, slope, at = point
+    return sympy.Float(slope) * node.args[0] + sympy.Float(at - slope * m)
 
 
 def simpler_forms(
@@ -189,7 +178,7 @@ def simpler_forms(
         return []
     X, y = fit_xy
     edits: list[sympy.Expr] = []
-    for node in _functions(expr)[::-1]:  # outermost first: the biggest simplification
+    for node in constants.function_nodes(expr)[::-1]:  # outermost first: the biggest simplification
         linear = _linear_form(node, symbols, X)
         if linear is not None:
             edits.append(expr.xreplace({node: linear}))
