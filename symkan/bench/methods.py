@@ -14,7 +14,7 @@ dataset's variable names), its predictions, complexity and the device it ran on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy
@@ -74,8 +74,7 @@ def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
 
     settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto", units=units)
     if config.fast:
-        settings = FitConfig(seed=0, time_budget=config.time_budget, grid_sizes=(3, 5),
-                             steps=15, methods=("additive", "kan"), units=units)
+        settings = replace(settings, grid_sizes=(3, 5), steps=15, methods=("additive", "kan"))
     result = pipeline_fit(data, settings)
     extra = None
     if config.suite == "special":

@@ -184,7 +184,7 @@ def run(
     from symkan.bench.summary import summary_markdown
 
     (out_dir / "summary.md").write_text(
-        summary_markdown(records, config, _read_meta(out_dir)), encoding="utf-8")
+        summary_markdown(records, config, read_meta(out_dir)), encoding="utf-8")
     return records
 
 
@@ -218,7 +218,7 @@ def _execute_dask(todo: Sequence[Task], config: BenchConfig, scheduler: str):
         raise InputError("--scheduler needs Dask: pip install 'symkan[dask]' "
                          "(or pip install dask distributed)") from None
     try:
-        client = Client(scheduler, timeout=30) if isinstance(scheduler, str) else Client(scheduler)
+        client = Client(scheduler, timeout=30)
     except OSError as err:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one "
                          "with `dask scheduler` and `dask worker ADDRESS`, or leave out "
@@ -239,7 +239,7 @@ def _execute_dask(todo: Sequence[Task], config: BenchConfig, scheduler: str):
 def _write_meta(out_dir: Path, config: BenchConfig, workers: int, scheduler: str | None) -> None:
     import torch
 
-    meta = _read_meta(out_dir)
+    meta = read_meta(out_dir)
     for method in config.methods:
         meta[method] = {
             "config": asdict(config) | {"methods": [method]},
@@ -260,7 +260,7 @@ def _threads(method: str, config: BenchConfig) -> int:
     return int(os.environ.get("SYMKAN_THREADS", "1"))
 
 
-def _read_meta(out_dir: Path) -> dict:
+def read_meta(out_dir: Path) -> dict:
     path = out_dir / "meta.json"
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

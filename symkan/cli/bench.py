@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"symkan: interrupted; finished problems are kept in {out}/results.jsonl, "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    from symkan.bench.runner import _read_meta
+    from symkan.bench.runner import read_meta
 
-    print(headline_table(records, _read_meta(out)))
+    print(headline_table(records, read_meta(out)))
     print(f"\nsummary: {out / 'summary.md'}")
     return 0
