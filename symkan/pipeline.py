@@ -184,6 +184,8 @@ def fit(
             f"model_selection={config.model_selection!r} is not one of "
             f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'"
         )
+    if config.units is not None:  # bad units are an error before any training
+        units.units_for(config.units, dataset.feature_names, dataset.target_name)
     device = resolve_device(config.device)
     train_ds, test_ds = train_test_split(dataset, config.test_fraction, seed=config.seed)
     fit_ds, val_ds = train_test_split(train_ds, config.val_fraction, seed=config.seed + 1)

@@ -129,3 +129,16 @@ def test_composites_find_a_function_inside_a_primitive():
     assert name == "composite x^2"
     f = sympy.lambdify(s, expr)
     assert np.allclose(f(x), np.sqrt(x**2 - np.pi**2), rtol=1e-6)
+
+
+def test_unreadable_units_fail_before_any_training():
+    from symkan.data import from_arrays
+    from symkan.pipeline import FitConfig, fit
+
+    x = np.linspace(1, 5, 50)
+    data = from_arrays(x[:, None], 2 * x, ["x"], target_name="y")
+    progress = []
+    with pytest.raises(InputError, match="cannot read units 'qq'"):
+        fit(data, FitConfig(units={"x": "qq", "y": "1"}),
+            on_progress=lambda stage, info: progress.append(stage))
+    assert progress == []  # nothing was trained
