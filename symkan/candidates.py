@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -21,8 +22,9 @@ import torch
 
 from symkan.decompose import Node, restricted, separate
 from symkan.formula import network_expression
-from symkan.kan import KAN
+from symkan.kan import KAN, KANLayer
 from symkan.prune import Pruned, prune_greedy
+from symkan.spline import fit_coefficients, uniform_grid
 from symkan.symbolic.library import Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
 from symkan.symbolic.univariate import choose, leaf_options
@@ -128,12 +130,14 @@ def additive_candidates(
 
     A sum of one-variable functions is exactly what a single KAN layer computes; a
     product of them is a sum in log space. Fitted on the real rows, not a surrogate.
-    Yields (name, formula, network, snapped network), one target at a time.
+    Yields (name, formula, network, snapped network), one target at a time, the product
+    first; the network always computes ``y`` (for a product, `through_exp` of the one on
+    ``log|y|``), so it can stand for the formula in a diagram.
     """
     targets = [("additive", y, None)]
     sign = float(np.sign(y[0]))
-    if sign != 0 and np.all(np.sign(y) == sign):
-        targets.append(("multiplicative", np.log(np.abs(y)), sign))
+    if sign != 0 and np.all(np.sign(y) == sign):  # products first: most laws are monomials
+        targets.insert(0, ("multiplicative", np.log(np.abs(y)), sign))
     Xt = _t(X, device)
     for name, target, sgn in targets:
         model = _new_kan((X.shape[1], 1), X, target, config.grid_sizes[0], config.seed, device)
@@ -141,7 +145,41 @@ def additive_candidates(
                           config.steps, check=check)
         snapped = snap(model, Xt, library)
         expr = network_expression(snapped, symbols, library)
-        yield name, expr if sgn is None else sympy.Float(sgn) * sympy.exp(expr), model, snapped
+        if sgn is None:
+            yield name, expr, model, snapped
+            continue
+        net = through_exp(model, Xt, y, sgn)  # the network that computes y itself
+        yield name, sympy.Float(sgn) * sympy.exp(expr), net, snap(net, Xt, library)
+
+
+def through_exp(model: KAN, X: torch.Tensor, y: np.ndarray, sign: float,
+                grid_size: int = 40, margin: float = 0.1) -> KAN:
+    """A ``[d, 1]`` network fitted to ``log|y|`` as the ``[d, 1, 1]`` network for ``y``.
+
+    The new last edge is a spline fitted to ``sign·exp`` on a uniform grid over the range
+    the first layer reaches on ``X`` (widened by ``margin`` of it each side): a product
+    written as a KAN (log-sum-exp), drawn and snapped like any other network, and equal
+    to ``sign·exp(model(X))`` up to the spline's error.
+    """
+    first = model.layers[0]
+    mean, std = float(np.mean(y)), float(np.std(y)) or 1.0
+    with torch.no_grad():
+        h = first(model.normalize(X))[:, 0]  # log|y| in the model's output units
+        span = float(h.max() - h.min()) or 1.0
+        low, high = float(h.min()) - margin * span, float(h.max()) + margin * span
+        u = torch.linspace(low, high, 20 * grid_size, dtype=h.dtype, device=h.device)[:, None]
+        value = sign * torch.exp(u * model.out_scale + model.out_shift)
+        last = KANLayer(1, 1, grid_size, first.k, dtype=h.dtype).to(h.device)
+        last.grid.copy_(uniform_grid(u[0], u[-1], grid_size, first.k))
+        last.base_weight.zero_()
+        target = ((value - mean) / std)[:, :, None]  # (batch, in=1, out=1)
+        last.coef.copy_(fit_coefficients(u, target, last.grid, last.k))
+        net = KAN((first.in_dim, 1, 1), layers=[copy.deepcopy(first), last]).to(h.device)
+        net.in_shift.copy_(model.in_shift)
+        net.in_scale.copy_(model.in_scale)
+        net.out_shift.fill_(mean)
+        net.out_scale.fill_(std)
+    return net
 
 
 def _surrogate(model: KAN, device: torch.device):

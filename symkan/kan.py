@@ -70,23 +70,29 @@ class KANLayer(nn.Module):
         self.base_weight = nn.Parameter(base)  # (out, in)
         self.coef = nn.Parameter(coef * noise_scale / grid_size)  # (out, in, coeff)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, in) → (batch, out): basis once, then one matmul."""
+    def forward(self, x: torch.Tensor, bases: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch, in) → (batch, out): basis once, then one matmul.
+
+        ``bases`` is ``spline.basis(x, self.grid, self.k)`` when the caller already has it
+        (training reuses the first layer's: its inputs and grid do not change).
+        """
         batch = x.shape[0]
         base = F.linear(F.silu(x), self.base_weight * self.mask)  # (batch, out)
-        bases = spline.basis(x, self.grid, self.k)  # (batch, in, coeff)
+        if bases is None:
+            bases = spline.basis(x, self.grid, self.k)  # (batch, in, coeff)
         coef = (self.coef * self.mask[..., None]).reshape(self.out_dim, -1)  # (out, in*coeff)
         return base + F.linear(bases.reshape(batch, -1), coef)  # (batch, out)
 
-    def spline_part(self, x: torch.Tensor) -> torch.Tensor:
+    def spline_part(self, x: torch.Tensor, bases: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, in) → (batch, out, in): the spline branch of every edge (unmasked)."""
-        bases = spline.basis(x, self.grid, self.k)  # (batch, in, coeff)
+        if bases is None:
+            bases = spline.basis(x, self.grid, self.k)  # (batch, in, coeff)
         return torch.einsum("bic,oic->boi", bases, self.coef)
 
-    def activations(self, x: torch.Tensor) -> torch.Tensor:
+    def activations(self, x: torch.Tensor, bases: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, in) → (batch, out, in): the value of every edge, masked edges zero."""
         base = F.silu(x)[:, None, :] * self.base_weight[None]  # (batch, out, in)
-        return (base + self.spline_part(x)) * self.mask[None]
+        return (base + self.spline_part(x, bases)) * self.mask[None]
 
     def with_grid(
         self, x: torch.Tensor, grid_size: int | None = None, *, grid_eps: float = 0.5,
@@ -192,18 +198,28 @@ class KAN(nn.Module):
     def normalize(self, X: torch.Tensor) -> torch.Tensor:
         return (X - self.in_shift) / self.in_scale
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
+    def forward(self, X: torch.Tensor, first_bases: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw ``(batch, d)`` → raw ``(batch, out)``; ``first_bases`` from `KAN.first_bases`."""
         h = self.normalize(X)  # (batch, d)
-        for layer in self.layers:
-            h = layer(h)
+        for n, layer in enumerate(self.layers):
+            h = layer(h, first_bases if n == 0 else None)
         return h * self.out_scale + self.out_shift  # (batch, out)
 
-    def trace(self, X: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def first_bases(self, X: torch.Tensor) -> torch.Tensor:
+        """The first layer's spline basis on raw inputs ``X``: fixed while only the
+        parameters change, so training computes it once per phase, not once per step."""
+        with torch.no_grad():
+            first = self.layers[0]
+            return spline.basis(self.normalize(X), first.grid, first.k)
+
+    def trace(
+        self, X: torch.Tensor, first_bases: torch.Tensor | None = None,
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer: its input ``(batch, in)`` and edge activations ``(batch, out, in)``."""
         h = self.normalize(X)
         out = []
-        for layer in self.layers:
-            acts = layer.activations(h)  # (batch, out, in)
+        for n, layer in enumerate(self.layers):
+            acts = layer.activations(h, first_bases if n == 0 else None)  # (batch, out, in)
             out.append((h, acts))
             h = acts.sum(-1)
         return out

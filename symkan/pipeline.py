@@ -224,6 +224,8 @@ def fit(
 
     network: NetworkFit | None = None
     snapped: SnappedKAN | None = None
+    # the one-layer network shown when the KAN path does not run: the first trained, or
+    # the one whose own formula is exact
     additive_net: tuple[KAN, SnappedKAN] | None = None
     stopped: str | None = None
     try:
@@ -231,14 +233,16 @@ def fit(
             progress("train", phase="additive")
             for name, expr, model, net_snapped in additive_candidates(
                     X, y, symbols, config, device, library, check=check):
-                if name == "additive":
-                    additive_net = (model, net_snapped)
                 add(name, expr)
+                if additive_net is None or _exact(candidates[-1:], scale):
+                    additive_net = (model, net_snapped)
+                if _exact(candidates, scale):
+                    break  # the other target cannot do better than exact
 
-        if X.shape[1] == 1:
+        if X.shape[1] == 1 and not _exact(candidates, scale):
             for name, expr in composite_candidates(X[:, 0], y, symbols[0], library):
                 add(name, expr)
-        if config.units is not None:
+        if config.units is not None and not _exact(candidates, scale):
             progress("train", phase="dimensional analysis")
             for name, expr in units_candidates(
                     train_ds, config, library,
@@ -246,14 +250,11 @@ def fit(
                     budget=config.time_budget - (time.perf_counter() - start)):
                 add(name, expr)
 
-        # the KAN path: sparsity → prune → snap every edge (also what the diagram shows)
-        if "kan" in config.methods or additive_net is None:
+        # the KAN path: sparsity → prune → snap every edge (also what the diagram shows);
+        # skipped once a formula is exact, the one-layer network then stands for it
+        if additive_net is None or ("kan" in config.methods and not _exact(candidates, scale)):
             progress("train", phase="KAN")
-            kan_config = config
-            if _exact(candidates, scale):  # the KAN path now only has to show the pruned graph
-                kan_config = replace(config, grid_sizes=config.grid_sizes[:1],
-                                     steps=max(config.steps // 2, 10))
-            network = train_network(X, y, kan_config, device, on_progress, check=check)
+            network = train_network(X, y, config, device, on_progress, check=check)
             pruned = network.pruned
             progress("prune", widths=pruned.model.widths, inputs=pruned.inputs)
             progress("snap")
@@ -303,8 +304,10 @@ def fit(
         scores = network.pruned.edge_scores
     else:  # the KAN path did not run or was cut short: show the one-layer additive network
         assert additive_net is not None
-        (model, snapped), inputs, trained, losses = additive_net, tuple(range(X.shape[1])), None, ()
-        scores = tuple(edge_scores(model, _t(X, device)))
+        (model, snapped), trained, losses = additive_net, None, ()
+        model, snapped, inputs = _drop_unused_inputs(model, snapped, best.expr, symbols, X,
+                                                     device, library)
+        scores = tuple(edge_scores(model, _t(X[:, list(inputs)], device)))
     pred = evaluate(best.expr, symbols, test_ds.X)
     with torch.no_grad():
         net = model(_t(test_ds.X[:, list(inputs)], device))[:, 0].cpu().numpy()
@@ -350,6 +353,24 @@ def units_candidates(
         return []
     groups = dict(zip(inner.symbols, reduction.group_exprs(symbols)))
     return [(f"units/{c.method}", c.expr.subs(groups) * scale) for c in inner.pareto]
+
+
+def _drop_unused_inputs(
+    model: KAN, snapped: SnappedKAN, expr: sympy.Expr, symbols, X: np.ndarray,
+    device: torch.device, library: Mapping[str, Primitive],
+) -> tuple[KAN, SnappedKAN, tuple[int, ...]]:
+    """The one-layer network without the inputs the chosen formula does not use.
+
+    Its other edges are the formula's own terms, so this is the pruned graph (the one-layer
+    path never trains with sparsity and keeps every input).
+    """
+    used = tuple(i for i, s in enumerate(symbols) if s in expr.free_symbols) or (0,)
+    if len(used) == model.widths[0]:
+        return model, snapped, used
+    keep = [torch.tensor(used, device=device)]
+    keep += [torch.arange(w, device=device) for w in model.widths[1:]]
+    model = model.select(keep)
+    return model, snap(model, _t(X[:, list(used)], device), library), used
 
 
 def _exact(candidates: list[Candidate], scale: float) -> bool:

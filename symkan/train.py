@@ -56,10 +56,12 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def regularization(model: KAN, X: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+def regularization(
+    model: KAN, X: torch.Tensor, config: TrainConfig, first_bases: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The sparsity penalty (L1 + entropy over edge magnitudes), summed over layers."""
     total = X.new_zeros(())
-    for _, acts in model.trace(X):
+    for _, acts in model.trace(X, first_bases):
         scale = acts.abs().mean(0)  # (out, in)
         l1 = scale.sum()
         p = scale / (l1 + 1e-12)
@@ -96,11 +98,13 @@ def train(
     else:
         raise InputError(f"optimizer {config.optimizer!r} is not one of 'lbfgs', 'adam'")
 
+    bases = model.first_bases(X)  # the inputs and the first grid stay fixed while training
+
     def objective() -> tuple[torch.Tensor, torch.Tensor]:
-        pred = model(X)
+        pred = model(X, bases)
         mse = (((pred - y) / model.out_scale) ** 2).mean()
         if config.lamb > 0:
-            return mse + config.lamb * regularization(model, X, config), mse
+            return mse + config.lamb * regularization(model, X, config, bases), mse
         return mse, mse
 
     def closure() -> torch.Tensor:
