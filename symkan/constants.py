@@ -598,6 +598,11 @@ _SQRT_MULTIPLIERS: list[tuple[sympy.Expr, int]] = [
 ]
 
 
+# a fitted 54426787872779 is not a nice number, whatever the data allow: numerators
+# beyond this are left as Floats (fits whose constants drift, e.g. a ratio's common scale)
+_MAX_NUMERATOR = 10_000
+
+
 def _fraction_complexity(fr: Fraction) -> int:
     """0 for 0, 1 for small integers, more for bigger numerators/denominators."""
     if fr == 0:
@@ -627,7 +632,7 @@ def _candidates(value: float, max_denominator: int) -> list[tuple[int, float, sy
             r = value / float(mult)
             for num in {math.floor(r * q), math.ceil(r * q)}:
                 fr = Fraction(num, q)
-                if fr == 0:
+                if fr == 0 or abs(num) > _MAX_NUMERATOR:
                     continue
                 add(
                     sympy.Rational(fr.numerator, fr.denominator) * mult,
@@ -637,7 +642,7 @@ def _candidates(value: float, max_denominator: int) -> list[tuple[int, float, sy
             r2 = (value / float(mult)) ** 2
             for num in {math.floor(r2 * q), math.ceil(r2 * q)}:
                 fr = Fraction(num, q)
-                if fr <= 0:
+                if fr <= 0 or num > _MAX_NUMERATOR:
                     continue
                 root = sympy.sqrt(sympy.Rational(fr.numerator, fr.denominator))
                 if root.is_Rational and extra == 0:

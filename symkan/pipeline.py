@@ -1,17 +1,22 @@
 """The one place that chains the stages: Dataset → KAN → trained → pruned → formula.
 
-``fit(dataset, config)`` trains a KAN on the data, prunes it, and turns it into formula
-candidates in two ways:
+``fit(dataset, config)`` collects formula candidates from stages tried cheapest first:
 
-* ``kan``: snap every edge of the pruned network to a primitive and compose them;
-* ``separable``: use the trained network as a surrogate to split the law into sums and
-  products of one-variable functions (`symkan.decompose`), fit those leaves
-  symbolically, and compose them.
+* ``multiplicative`` / ``additive``: one-layer KANs on ``log|y|`` and ``y`` (products
+  and sums of one-variable functions), snapped edge by edge;
+* ``composite`` (one input): two-level forms ``c·f(a·h(x)+b)+d`` fitted directly;
+* ``units`` (when column units are given): the law reduced by dimensional analysis;
+* ``separable``: an unpruned KAN surrogate splits the law into sums and products of
+  one-variable functions (`symkan.decompose`), whose leaves are fitted symbolically;
+* ``kan``: a KAN trained with sparsity, pruned, and snapped edge by edge.
 
-Every candidate's constants are then refitted end to end on the training rows, terms
-the data do not need are dropped, and constants are snapped to rationals and π where the
-validation error allows. The candidate with the best trade-off of validation error and
-complexity is returned with all the others (the Pareto front).
+Once a candidate reproduces the validation rows to rounding error, the later stages are
+skipped; the KAN path then only trains briefly to draw the pruned graph, and not at all
+when the exact formula is a one-layer network's own. Every candidate's constants are
+refitted end to end on the training rows, terms the data do not need are dropped, and
+constants are snapped to rationals and π where the validation error allows. The
+candidate with the best trade-off of validation error and complexity is returned with
+all the others (the Pareto front).
 """
 
 from __future__ import annotations
@@ -224,9 +229,10 @@ def fit(
 
     network: NetworkFit | None = None
     snapped: SnappedKAN | None = None
-    # the one-layer network shown when the KAN path does not run: the first trained, or
-    # the one whose own formula is exact
+    # the one-layer network shown when the KAN path does not finish: the one whose own
+    # formula is exact, else the first trained
     additive_net: tuple[KAN, SnappedKAN] | None = None
+    net_is_exact = False  # additive_net computes an exact formula: no KAN path needed
     stopped: str | None = None
     try:
         if "additive" in config.methods:
@@ -237,6 +243,7 @@ def fit(
                 if additive_net is None or _exact(candidates[-1:], scale):
                     additive_net = (model, net_snapped)
                 if _exact(candidates, scale):
+                    net_is_exact = True
                     break  # the other target cannot do better than exact
 
         if X.shape[1] == 1 and not _exact(candidates, scale):
@@ -249,23 +256,27 @@ def fit(
                     stop=lambda: stop is not None and stop(),
                     budget=config.time_budget - (time.perf_counter() - start)):
                 add(name, expr)
-
-        # the KAN path: sparsity → prune → snap every edge (also what the diagram shows);
-        # skipped once a formula is exact, the one-layer network then stands for it
-        if additive_net is None or ("kan" in config.methods and not _exact(candidates, scale)):
-            progress("train", phase="KAN")
-            network = train_network(X, y, config, device, on_progress, check=check)
-            pruned = network.pruned
-            progress("prune", widths=pruned.model.widths, inputs=pruned.inputs)
-            progress("snap")
-            snapped = snap(pruned.model, _t(X[:, list(pruned.inputs)], device), library)
-            if "kan" in config.methods:
-                add("kan", network_expression(snapped, [symbols[i] for i in pruned.inputs],
-                                              library))
         check()
         if "separable" in config.methods and X.shape[1] > 1 and not _exact(candidates, scale):
             separable_stage(X, y, val_ds, symbols, config, device, library, scale,
                              on_progress, check, add)
+
+        # the KAN path: sparsity → prune → snap every edge (also what the diagram shows).
+        # Not needed when a one-layer network is exact; when another stage found an exact
+        # formula, trained briefly, only to draw the pruned graph
+        if not net_is_exact and ("kan" in config.methods or additive_net is None):
+            progress("train", phase="KAN")
+            exact = _exact(candidates, scale)
+            kan_config = replace(config, grid_sizes=config.grid_sizes[:1],
+                                 steps=max(config.steps // 2, 10)) if exact else config
+            network = train_network(X, y, kan_config, device, on_progress, check=check)
+            pruned = network.pruned
+            progress("prune", widths=pruned.model.widths, inputs=pruned.inputs)
+            progress("snap")
+            snapped = snap(pruned.model, _t(X[:, list(pruned.inputs)], device), library)
+            if "kan" in config.methods and not exact:
+                add("kan", network_expression(snapped, [symbols[i] for i in pruned.inputs],
+                                              library))
         if config.restarts and "kan" in config.methods and not _exact(candidates, scale):
             for r in range(1, config.restarts + 1):  # gated: only when nothing is exact yet
                 d = X.shape[1]

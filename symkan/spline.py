@@ -38,6 +38,9 @@ def uniform_grid(
 def basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
     """B-spline basis of order ``k`` at ``x`` by the Cox-de Boor recursion.
 
+    Differentiable in ``x`` through the closed-form derivative of a B-spline (one
+    backward node instead of the recursion's dozens; the grid gets no gradient).
+
     Parameters
     ----------
     x : (batch, in)
@@ -47,14 +50,48 @@ def basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
     -------
     (batch, in, G + k) basis values; they sum to 1 inside the grid's inner range.
     """
+    if x.requires_grad and k > 0:
+        return _Basis.apply(x, grid, k)
+    with torch.no_grad():
+        return cox_de_boor(x, grid, k)[-1]
+
+
+def cox_de_boor(x: torch.Tensor, grid: torch.Tensor, k: int) -> list[torch.Tensor]:
+    """The bases of orders ``0 … k`` at ``x``, each ``(batch, in, G + 2k - p)``.
+
+    Plain tensor algebra: differentiating through it (autograd) is the naive path
+    `basis`'s closed-form derivative is tested against.
+    """
     x = x.unsqueeze(-1)  # (batch, in, 1)
     g = grid.unsqueeze(0)  # (1, in, knots)
     bases = ((x >= g[..., :-1]) & (x < g[..., 1:])).to(x.dtype)  # (batch, in, knots-1)
+    orders = [bases]
     for p in range(1, k + 1):
         left = (x - g[..., : -(p + 1)]) / (g[..., p:-1] - g[..., : -(p + 1)])
         right = (g[..., p + 1 :] - x) / (g[..., p + 1 :] - g[..., 1:-p])
         bases = left * bases[..., :-1] + right * bases[..., 1:]
-    return bases  # (batch, in, G + k)
+        orders.append(bases)
+    return orders
+
+
+class _Basis(torch.autograd.Function):
+    """``d B_{i,k} / dx = k (B_{i,k-1} / (t_{i+k} - t_i) - B_{i+1,k-1} / (t_{i+k+1} - t_{i+1}))``."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
+        orders = cox_de_boor(x, grid, k)
+        ctx.save_for_backward(orders[-2], grid)
+        ctx.k = k
+        return orders[-1]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        lower, grid = ctx.saved_tensors  # lower: order k - 1, (batch, in, G + k + 1)
+        k, g = ctx.k, grid.unsqueeze(0)
+        left = k / (g[..., k:-1] - g[..., : -(k + 1)])  # (1, in, G + k)
+        right = k / (g[..., k + 1 :] - g[..., 1:-k])
+        slope = lower[..., :-1] * left - lower[..., 1:] * right  # (batch, in, G + k)
+        return (grad * slope).sum(-1), None, None
 
 
 def fit_coefficients(

@@ -51,6 +51,42 @@ def test_network_trace_reproduces_forward():
     assert torch.allclose(h * net.out_scale + net.out_shift, net(X))
 
 
+def test_basis_derivative_matches_autograd_through_the_recursion():
+    grid = spline.uniform_grid(torch.tensor([-1.0, 0.0]), torch.tensor([1.0, 3.0]), 7, 3)
+    grid = (grid + torch.rand(grid.shape, generator=_gen(5)) * 0.05).double()  # uneven knots
+    x = (torch.rand(200, 2, generator=_gen(6), dtype=torch.float64) * 5 - 1.5).requires_grad_()
+    w = torch.randn(200, 2, 10, generator=_gen(7), dtype=torch.float64)
+    fast, = torch.autograd.grad((spline.basis(x, grid, 3) * w).sum(), x)
+    naive, = torch.autograd.grad((spline.cox_de_boor(x, grid, 3)[-1] * w).sum(), x)
+    assert torch.allclose(fast, naive, atol=1e-12)
+    assert torch.equal(spline.basis(x, grid, 3), spline.cox_de_boor(x, grid, 3)[-1])
+
+
+def test_cached_first_layer_basis_gives_the_same_network():
+    net = KAN([3, 4, 1], generator=_gen())
+    X = torch.rand(32, 3, generator=_gen(3), dtype=torch.float64) * 4 - 2
+    bases = net.first_bases(X)
+    assert torch.equal(net(X, bases), net(X))
+    cached, fresh = net.trace(X, bases), net.trace(X)
+    assert all(torch.equal(a[1], b[1]) for a, b in zip(cached, fresh))
+
+
+def test_log_space_network_through_exp_computes_the_product():
+    from symkan.candidates import through_exp
+
+    X = torch.rand(400, 2, generator=_gen(4), dtype=torch.float64) * 4 + 1
+    y = -(X[:, 0] * X[:, 1] ** 2)  # negative throughout: the sign is carried
+    log_net = KAN([2, 1], generator=_gen())
+    log_net.out_shift.fill_(float(torch.log(-y).mean()))
+    log_net = train(log_net, X, torch.log(-y)[:, None], TrainConfig(steps=30)).model
+    net = through_exp(log_net, X, y.numpy(), -1.0)
+    assert net.widths == (2, 1, 1)
+    with torch.no_grad():
+        expected = -torch.exp(log_net(X))[:, 0]
+        rel = ((net(X)[:, 0] - expected).abs() / expected.abs()).max()
+    assert rel < 1e-3  # only the spline's approximation of exp separates the two
+
+
 def test_grid_refinement_keeps_the_function():
     layer = KANLayer(2, 3, grid_size=5, generator=_gen())
     with torch.no_grad():  # a non-trivial spline
