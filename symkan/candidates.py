@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ import numpy as np
 import sympy
 import torch
 
+from symkan.constants import rmse_of
 from symkan.decompose import Node, restricted, separate
 from symkan.formula import network_expression
 from symkan.kan import KAN, KANLayer
@@ -143,13 +143,18 @@ def additive_candidates(
         model = _new_kan((X.shape[1], 1), X, target, config.grid_sizes[0], config.seed, device)
         model, _ = refine(model, Xt, _t(target[:, None], device), config.grid_sizes,
                           config.steps, check=check)
-        snapped = snap(model, Xt, library)
-        expr = network_expression(snapped, symbols, library)
         if sgn is None:
-            yield name, expr, model, snapped
+            snapped = snap(model, Xt, library)
+            yield name, network_expression(snapped, symbols, library), model, snapped
             continue
         net = through_exp(model, Xt, y, sgn)  # the network that computes y itself
-        yield name, sympy.Float(sgn) * sympy.exp(expr), net, snap(net, Xt, library)
+        snapped = snap(net, Xt, library)
+        # its first layer is the log-space network's: log|y| is read from those edges
+        log_snapped = replace(
+            snapped, widths=model.widths, edges=tuple(e for e in snapped.edges if e.layer == 0),
+            out_shift=float(model.out_shift[0]), out_scale=float(model.out_scale[0]))
+        expr = network_expression(log_snapped, symbols, library)
+        yield name, sympy.Float(sgn) * sympy.exp(expr), net, snapped
 
 
 def through_exp(model: KAN, X: torch.Tensor, y: np.ndarray, sign: float,
@@ -235,11 +240,6 @@ def _separable_expressions(
     return exprs
 
 
-def _rmse_arrays(pred: np.ndarray, y: np.ndarray) -> float:
-    err = float(np.sqrt(np.mean((pred - y) ** 2)))
-    return err if np.isfinite(err) else math.inf
-
-
 def separable_stage(X, y, val_ds, symbols, config, device, library, scale, on_progress,
                      check, add) -> None:
     """Split the law on an unpruned KAN surrogate and add a formula for each tree."""
@@ -248,7 +248,7 @@ def separable_stage(X, y, val_ds, symbols, config, device, library, scale, on_pr
     surrogate, _ = train_surrogate(X, y, config, device, on_progress, check=check)
     f = _surrogate(surrogate, device)
     # the surrogate's own error sets how small a mixed difference counts as zero
-    eps = _rmse_arrays(f(val_ds.X), val_ds.y) / scale
+    eps = rmse_of(f(val_ds.X), val_ds.y) / scale
     low, high = X.min(0), X.max(0)
     trees: list[Node] = []
     rules = [("gap", 1.5)] + [("fixed", m) for m in (1.5, 3.0, 6.0)]

@@ -131,7 +131,8 @@ def _as_column(value, n: int) -> np.ndarray:
     return np.broadcast_to(arr.astype(np.float64, copy=False), (n,))
 
 
-def _rmse_of(pred: np.ndarray, y: np.ndarray) -> float:
+def rmse_of(pred: np.ndarray, y: np.ndarray) -> float:
+    """Root-mean-square error of predictions; ``inf`` when not finite."""
     with np.errstate(all="ignore"):
         value = float(np.sqrt(np.mean((pred - y) ** 2)))
     return value if math.isfinite(value) else math.inf
@@ -159,7 +160,7 @@ def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
         pred = _values(expr, symbols, X)
     except (ValueError, OverflowError, ZeroDivisionError):
         return math.inf
-    return _rmse_of(pred, y)
+    return rmse_of(pred, y)
 
 
 def _values(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> np.ndarray:
@@ -384,7 +385,7 @@ class _Model:
         """Refit the free parameters; returns (parameters, rmse), never worse than `p`."""
         p = np.asarray(p, dtype=np.float64).copy()
         g = np.asarray(g, dtype=np.float64)
-        start = _rmse_of(self.evaluate(cols, p, g)[0], y)
+        start = rmse_of(self.evaluate(cols, p, g)[0], y)
         idx = np.flatnonzero(free)
         if idx.size == 0 or not math.isfinite(start):
             return p, start
@@ -423,7 +424,7 @@ class _Model:
                 continue
             trial = p.copy()
             trial[idx] = result.x
-            error = _rmse_of(self.evaluate(cols, trial, g)[0], y)
+            error = rmse_of(self.evaluate(cols, trial, g)[0], y)
             if np.all(np.isfinite(trial)) and error <= best_error:
                 best, best_error = trial, error
             if best_error < start:

@@ -232,7 +232,6 @@ def fit(
     # the one-layer network shown when the KAN path does not finish: the one whose own
     # formula is exact, else the first trained
     additive_net: tuple[KAN, SnappedKAN] | None = None
-    net_is_exact = False  # additive_net computes an exact formula: no KAN path needed
     stopped: str | None = None
     try:
         if "additive" in config.methods:
@@ -243,8 +242,8 @@ def fit(
                 if additive_net is None or _exact(candidates[-1:], scale):
                     additive_net = (model, net_snapped)
                 if _exact(candidates, scale):
-                    net_is_exact = True
                     break  # the other target cannot do better than exact
+        net_is_exact = _exact(candidates, scale)  # a one-layer net computes it: no KAN path
 
         if X.shape[1] == 1 and not _exact(candidates, scale):
             for name, expr in composite_candidates(X[:, 0], y, symbols[0], library):
