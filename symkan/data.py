@@ -7,7 +7,8 @@ The checks, in order: the file can be read as CSV; column names are unique, non-
 Python identifiers (keywords such as ``lambda`` and sympy names such as ``I``, ``E``, ``S``,
 ``beta`` are fine: they become plain `sympy.Symbol` objects); there is at least one feature
 besides the target; the target exists; every cell is a number; no cell is missing, NaN or
-infinite; there are at least ``min_rows`` rows; the target is not constant. A constant
+infinite; there are at least ``min_rows`` rows; no value is too large to square
+(|value| > 1e154 overflows float64); the target is not constant. A constant
 *feature* is not an error (pruning removes it later).
 """
 
@@ -682,8 +683,8 @@ def _finish(
     subject: str,
     rows: _Rows,
 ) -> Dataset:
-    """Checks shared by load_csv and from_arrays, on float arrays: finite, enough rows,
-    varying target."""
+    """Checks shared by load_csv and from_arrays, on float arrays: finite and not too
+    large to square, enough rows, varying target."""
     finite = np.isfinite(X).all(axis=1) & np.isfinite(y)
     if not finite.all():
         bad = np.flatnonzero(~finite)
@@ -701,6 +702,15 @@ def _finish(
         raise InputError(
             f"{subject} has {n} {rows_word}; at least {min_rows} are needed. Add "
             "rows, or pass a smaller min_rows"
+        )
+    with np.errstate(over="ignore"):
+        huge = [name for name, col in zip((*feature_names, target_name), (*X.T, y))
+                if not np.isfinite(np.mean(col**2))]
+    if huge:
+        raise InputError(
+            f"columns {_fmt_names(huge)} of {subject} hold values too large to compute with "
+            "(their squares overflow float64, |value| > 1e154); rescale them, e.g. to "
+            "other units, or fit their logarithm"
         )
     mean, std = float(y.mean()), float(y.std())
     if std <= 1e-12 * max(1.0, abs(mean)):

@@ -276,6 +276,14 @@ def test_constant_target(tmp_path):
     assert "target 'y' is constant (= 3.0)" in msg and "there is no law to find" in msg
 
 
+def test_values_too_large_to_square(tmp_path):
+    rows = [[i, i + 1, 10.0 ** (150 + i)] for i in range(25)]  # y up to 1e174
+    msg = _error(_write(tmp_path, _csv("a,b,y", rows)))
+    assert "columns ['y']" in msg and "too large" in msg and "rescale" in msg
+    fine = [[i, i + 1, 1e150 * (i + 1)] for i in range(25)]  # 1e150 still squares
+    assert load_csv(_write(tmp_path, _csv("a,b,y", fine))).n_rows == 25
+
+
 def test_nearly_constant_target():
     X = np.arange(40.0).reshape(20, 2)
     y = 1e6 + 1e-9 * np.sin(np.arange(20.0))
