@@ -52,7 +52,7 @@ import numpy as np
 import sympy
 import torch
 
-from symkan.candidates import train_network
+from symkan.search.networks import train_network
 from symkan.formula import network_expression
 from symkan.kan import KAN
 from symkan.pipeline import FitConfig

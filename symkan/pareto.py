@@ -12,7 +12,7 @@ complexity is the number of nodes of the sympy expression tree (`symkan.formula.
 Examples
 --------
 >>> import sympy
->>> from symkan.pipeline import Candidate
+>>> from symkan.search.types import Candidate
 >>> x = sympy.Symbol("x", real=True)
 >>> cands = [Candidate("a", sympy.Float(0.4), 0.14, 1), Candidate("b", x, 0.008, 1),
 ...          Candidate("c", sympy.sin(x), 0.0, 2), Candidate("d", 0.98 * x + 0.01, 0.002, 5)]
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
@@ -36,13 +35,11 @@ import sympy
 from symkan import constants
 from symkan.errors import InputError
 from symkan.formula import complexity
+from symkan.search.types import MODEL_SELECTIONS, Candidate
 
-if TYPE_CHECKING:  # the pipeline imports this module; Candidate is only a type here
-    from symkan.pipeline import Candidate
 
 __all__ = ["MODEL_SELECTIONS", "pareto_front", "scores", "select", "simpler_forms"]
 
-MODEL_SELECTIONS = ("best", "accuracy", "simplest")
 # "best": formulas within this factor of the lowest held-out loss are "as good".
 _BEST_FACTOR = 1.5
 # Losses at or below this fraction of std(y) are rounding error: all of them are "exact".

@@ -72,7 +72,7 @@ def test_cached_first_layer_basis_gives_the_same_network():
 
 
 def test_log_space_network_through_exp_computes_the_product():
-    from symkan.candidates import through_exp
+    from symkan.search.networks import through_exp
 
     X = torch.rand(400, 2, generator=_gen(4), dtype=torch.float64) * 4 + 1
     y = -(X[:, 0] * X[:, 1] ** 2)  # negative throughout: the sign is carried
@@ -147,7 +147,7 @@ def test_device_resolution():
 
 
 def test_greedy_pruning_finds_the_minimal_graph():
-    from symkan.candidates import train_network
+    from symkan.search.networks import train_network
     from symkan.pipeline import FitConfig
 
     rng = np.random.default_rng(0)

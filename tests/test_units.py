@@ -120,7 +120,7 @@ def test_bad_units_option_exits_2(tmp_path, capsys):
 
 
 def test_composites_find_a_function_inside_a_primitive():
-    from symkan.candidates import composite_candidates
+    from symkan.search.levers.composite import composite_forms as composite_candidates
     from symkan.symbolic.library import DEFAULT_LIBRARY
 
     x = np.linspace(4, 9, 300)

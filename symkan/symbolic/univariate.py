@@ -13,8 +13,9 @@ The simplest form whose error is within a factor of the best one wins.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -28,10 +29,15 @@ _POWER_COST = 3
 
 @dataclass(frozen=True)
 class LeafFit:
-    expr: sympy.Expr  # in terms of the leaf's symbol
+    build: Callable[[], sympy.Expr] = field(repr=False)  # the form, built on first use
     rmse: float  # on the leaf's samples
     complexity: int
     form: str  # "primitive:<name>", "exp:<name>" or "power"
+
+    @functools.cached_property
+    def expr(self) -> sympy.Expr:
+        """The form in terms of the leaf's symbol (sympy is slow: only built when read)."""
+        return self.build()
 
 
 _POLYNOMIAL = frozenset({"0", "x", "x^2"})
@@ -70,9 +76,9 @@ def _options(
         a, b, c, d = fits.params_all[col, idx]
         slope, icept = a * c, b * c + d
         sign_x = float(np.sign(x[0]))
-        expr = sympy.Float(sign_y) * sympy.exp(sympy.Float(icept)) * (
-            sympy.Float(sign_x) * s
-        ) ** sympy.Float(slope)
+        def expr(slope=slope, icept=icept, sign_x=sign_x):
+            return sympy.Float(sign_y) * sympy.exp(sympy.Float(icept)) * (
+                sympy.Float(sign_x) * s) ** sympy.Float(slope)
         with np.errstate(all="ignore"):
             pred = sign_y * np.exp(icept) * (sign_x * x) ** slope
         cands = [(expr, pred, _POWER_COST, "power")]
@@ -88,13 +94,14 @@ def _options(
             inner = np.broadcast_to(np.asarray(inner, dtype=float), x.shape)
             if name not in _POLYNOMIAL and _degenerate(inner, x):
                 continue
+            params = fits.params_all[col, p]
             if form == "primitive":
-                expr = _primitive_expr(prim, fits.params_all[col, p], s)
+                def expr(prim=prim, params=params):
+                    return _primitive_expr(prim, params, s)
                 cands.append((expr, inner, prim.complexity, f"primitive:{name}"))
             else:
-                expr = sympy.Float(sign_y) * sympy.exp(
-                    _primitive_expr(prim, fits.params_all[col, p], s)
-                )
+                def expr(prim=prim, params=params):
+                    return sympy.Float(sign_y) * sympy.exp(_primitive_expr(prim, params, s))
                 with np.errstate(all="ignore"):
                     pred = sign_y * np.exp(inner)
                 cands.append((expr, pred, prim.complexity + _EXP_COST, f"exp:{name}"))

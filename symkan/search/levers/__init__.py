@@ -1,0 +1,12 @@
+"""The levers of the search, one module each, in the order the solver tries them.
+
+Terminal solvers propose formulas directly; reducers make smaller problems and solve
+them with the same solver. Every lever is a `symkan.search.types.Lever`.
+"""
+
+from symkan.search.levers import composite, dimensional, groups, kanpath, onelayer, separable
+
+ALL = (onelayer.LEVER, composite.LEVER, dimensional.LEVER, groups.LEVER, separable.LEVER,
+       kanpath.LEVER)
+
+__all__ = ["ALL"]

@@ -1,0 +1,96 @@
+"""Terminal lever ``composite``: every one-variable problem fitted by two-level forms.
+
+``c·f(a·h(x)+b)+d`` with ``h`` the identity, ``x²``, ``1/x``, ``1/x²``, ``√x``, ``log``
+or ``exp(k·x)`` (a few scales ``k``, refitted later) and ``f`` every primitive of the
+library, plus ``±exp(c·f(a·x+b)+d)`` and power laws, all in one batched fit
+(`symkan.symbolic.univariate.leaf_options`) on a subsample of the rows. This is what two
+stacked KAN edges are meant to find (``1/sqrt(1 - z**2)``, ``1/(exp(z/(2π)) - 1)``),
+found from the rows directly rather than from two approximate splines. It runs on any
+one-variable problem: the user's, a leaf, or one made by a reducer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import sympy
+
+from symkan.search.types import Lever, Problem
+from symkan.symbolic.univariate import choose, leaf_options
+
+# inner functions h: the shapes physics puts inside a primitive, with their complexity
+_INNER = {
+    "x": (lambda s: s, 0),
+    "x^2": (lambda s: s**2, 1),
+    "1/x": (lambda s: 1 / s, 1),
+    "1/x^2": (lambda s: s**-2, 2),
+    "sqrt": (lambda s: sympy.sqrt(s), 2),
+    "log": (lambda s: sympy.log(s), 2),
+}
+_EXP_SCALES = (0.25, 1.0, 4.0)  # k·(spread of x) for the inner exp(±k·x)
+_ROWS = 256  # rows of the batched screening fit
+
+
+def inner_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
+    """The inner functions ``h`` tried on ``x``: name, ``h`` as a Lambda, its cost."""
+    u = sympy.Dummy("u")
+    out = [(name, sympy.Lambda(u, h(u)), cost) for name, (h, cost) in _INNER.items()]
+    spread = float(np.max(np.abs(x))) or 1.0
+    for k in _EXP_SCALES:
+        for sign in (1, -1):
+            scale = sympy.Float(sign * k / spread)
+            out.append((f"exp({sign * k:g}x)", sympy.Lambda(u, sympy.exp(scale * u)), 2))
+    return out
+
+
+def composite_forms(
+    x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 4,
+) -> list[tuple[str, sympy.Expr]]:
+    """Two-level forms of a one-variable law ``y ≈ g(x)``, best ``keep`` first."""
+    if len(x) > _ROWS:
+        idx = np.linspace(0, len(x) - 1, _ROWS).astype(int)
+        x, y = x[idx], y[idx]
+    u = sympy.Dummy("u")
+    xs, names = [], []
+    for name, h, cost in inner_functions(x):
+        with np.errstate(all="ignore"):
+            hx = sympy.lambdify(u, h(u), "numpy")(x)
+        hx = np.broadcast_to(np.asarray(hx, dtype=float), x.shape)
+        if np.all(np.isfinite(hx)) and np.std(hx) > 0 and np.max(np.abs(hx)) < 1e12:
+            xs.append(np.ascontiguousarray(hx))
+            names.append((name, h, cost))
+    if not xs:
+        return []
+    found = []
+    options = leaf_options(xs, [y] * len(xs), [u] * len(xs), library)
+    for (name, h, cost), opts in zip(names, options):
+        if not opts:
+            continue
+        for leaf in _best(opts):
+            found.append((leaf.rmse, leaf.complexity + cost, name, leaf.expr.subs(u, h(symbol))))
+    found.sort(key=lambda t: (t[0], t[1]))
+    out, seen = [], set()
+    for _, _, name, expr in found:
+        if str(expr) not in seen:
+            seen.add(str(expr))
+            out.append((name, expr))
+    return out[:keep]
+
+
+def _best(opts):
+    """The most accurate option and the simplest one nearly as good."""
+    first = min(opts, key=lambda o: (o.rmse, o.complexity))
+    simple = choose(opts, rel_slack=10.0)
+    return [first] if simple is first else [first, simple]
+
+
+def _applies(problem: Problem, solver) -> bool:
+    return problem.d == 1
+
+
+def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
+    yield from composite_forms(problem.X[:, 0], problem.y, problem.symbols[0], solver.library)
+
+
+LEVER = Lever("composite", "terminal", _applies, _propose)

@@ -1,0 +1,200 @@
+"""Reducer ``groups``: one dimensionless group found from the rows, without units.
+
+When ``y = x^e · g(π)`` with one monomial ``π = x^p`` (``m0/sqrt(1 - v²/c²)`` is
+``m0 · g(v/c)``), ``log|y| = e·log x + G(p·log x)``: linear in ``log x`` except along one
+direction. For every small integer direction ``p`` (entries ±1, ±2 on up to four
+variables, of columns that keep one sign), that partially linear model is fitted by
+least squares — a Chebyshev series in ``p·log x`` plus linear terms — on a subsample of
+the rows; the directions that explain ``log|y|`` far better than a plain monomial are
+the groups. For each, the exponents ``e`` (one per choice of the variable whose
+exponent is set to 0, rounded to halves) turn the law into the one-variable problem
+``y / x^e = g(π)``, solved by the same solver on the real rows. This is AI Feynman's
+dimensional analysis done from the data, as the neural-feature-matrix view predicts:
+such a law has a rank-one log-gradient covariance whose direction is ``p``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symkan.search.types import Lever, Problem
+
+_DEGREE = 10  # Chebyshev degree of G
+_SCREEN_ROWS = 300
+_MAX_SUPPORT = 4  # variables in a group
+_KEEP = 2  # groups passed on to the sub-solve
+_GAIN = 0.2  # a group must cut the monomial's residual at least this much (×)
+
+
+@dataclass(frozen=True)
+class Group:
+    """``y = ∏ x_i^{e_i} · g(∏ x_i^{p_i})``, exponents over the problem's columns."""
+
+    p: tuple[float, ...]
+    e: tuple[float, ...]
+    residual: float  # relative rms of the partially linear fit of log|y|
+
+    def exprs(self, symbols) -> tuple[sympy.Expr, sympy.Expr]:
+        def mono(exps):
+            return sympy.Mul(*[s ** sympy.nsimplify(v) for s, v in zip(symbols, exps) if v])
+        return mono(self.p), mono(self.e)
+
+    def values(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(all="ignore"):
+            pi = np.prod([X[:, i] ** v for i, v in enumerate(self.p) if v], axis=0)
+            mono = np.prod([X[:, i] ** v for i, v in enumerate(self.e) if v] or
+                           [np.ones(len(X))], axis=0)
+        return pi, mono
+
+
+def _directions(cols: list[int], d: int) -> Iterator[np.ndarray]:
+    """Integer directions with entries in ±1, ±2 on 2..4 of ``cols``, up to sign."""
+    max_support = min(_MAX_SUPPORT, len(cols), 3 if len(cols) > 5 else _MAX_SUPPORT)
+    for k in range(2, max_support + 1):
+        for support in itertools.combinations(cols, k):
+            for vals in itertools.product((1, 2, -1, -2), repeat=k - 1):
+                for first in (1, 2):
+                    v = (first,) + vals
+                    if np.gcd.reduce(np.abs(v)) != 1:
+                        continue
+                    p = np.zeros(d)
+                    p[list(support)] = v
+                    yield p
+
+
+def _cheb(t: np.ndarray) -> np.ndarray:
+    """(n,) → (n, _DEGREE + 1) Chebyshev basis on t rescaled to [-1, 1]."""
+    lo, hi = t.min(), t.max()
+    s = (2 * t - lo - hi) / ((hi - lo) or 1.0)
+    return np.polynomial.chebyshev.chebvander(s, _DEGREE)
+
+
+def _residual(A: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
+    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
+    r = b - A @ coef
+    return float(np.sqrt(np.mean(r**2))), coef
+
+
+def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
+    """The best one-group reductions of ``y = f(X)``, most convincing first (may be [])."""
+    n, d = X.shape
+    cols = [i for i in range(d) if np.all(X[:, i] > 0)]
+    if len(cols) < 2:
+        return []
+    idx = np.linspace(0, n - 1, min(n, _SCREEN_ROWS)).astype(int)
+    if not (np.all(y > 0) or np.all(y < 0)) or np.min(np.abs(y)) < 1e-6 * np.max(np.abs(y)):
+        return _plain_groups(X[idx], y[idx], cols, keep)
+    L = np.log(X[idx][:, cols])  # (m, k)
+    ly = np.log(np.abs(y[idx]))
+    spread = float(np.std(ly)) or 1.0
+    ones = np.ones((len(idx), 1))
+    base, _ = _residual(np.hstack([ones, L]), ly)  # a plain monomial
+    if base <= 1e-6 * spread:
+        return []  # already a monomial: the one-layer lever has it
+    Lfull = np.zeros((len(idx), d))
+    Lfull[:, cols] = L
+    scored = []
+    for p in _directions(cols, d):
+        t = Lfull @ p
+        if np.std(t) == 0:
+            continue
+        res, _ = _residual(np.hstack([_cheb(t), L]), ly)
+        scored.append((res, p))
+    scored.sort(key=lambda s: s[0])
+    if not scored or scored[0][0] > _GAIN * base:  # log|y| may be singular (sin², 1 - cos)
+        return _plain_groups(X[idx], y[idx], cols, keep)
+    groups: list[Group] = []
+    for res, p in scored[: 3 * keep]:
+        if res > _GAIN * base:
+            break
+        for e in _exponents(p, cols, Lfull, ly):
+            groups.append(Group(tuple(p), e, res / spread))
+        if len({g.p for g in groups}) >= keep:
+            break
+    return groups
+
+
+def _plain_groups(X: np.ndarray, y: np.ndarray, cols: list[int], keep: int,
+                  degree: int = 24) -> list[Group]:
+    """Groups of laws ``y = x^e · g(π)`` whose ``log|y|`` is unusable (``g`` has zeros).
+
+    ``e`` is 0 or one variable to the power ±1; ``y / x^e`` is fitted by a Chebyshev
+    series in ``π`` (oscillating ``g`` such as ``sin²`` or ``1 - cos`` included).
+    """
+    d = X.shape[1]
+    exps = [np.zeros(d)]
+    for i in cols:
+        for v in (1.0, -1.0):
+            e = np.zeros(d)
+            e[i] = v
+            exps.append(e)
+    L = np.zeros_like(X)
+    L[:, cols] = np.log(X[:, cols])
+    scored = []
+    for p in _directions(cols, d):
+        pi = np.exp(L @ p)
+        if not np.all(np.isfinite(pi)) or np.std(pi) == 0:
+            continue
+        lo, hi = pi.min(), pi.max()
+        A = np.polynomial.chebyshev.chebvander((2 * pi - lo - hi) / ((hi - lo) or 1.0), degree)
+        ok = [e for e in exps if not np.any(e[p != 0])]
+        T = np.stack([y / np.exp(L @ e) for e in ok], 1)  # (m, E): every e in one solve
+        coef, *_ = np.linalg.lstsq(A, T, rcond=None)
+        res = np.sqrt(np.mean((T - A @ coef) ** 2, 0)) / np.maximum(np.std(T, 0), 1e-300)
+        scored += [(float(r), tuple(p), tuple(e)) for r, e in zip(res, ok)]
+    scored.sort(key=lambda s: s[0])
+    return [Group(p, e, res) for res, p, e in scored[:keep] if res < 1e-3]
+
+
+def _exponents(p: np.ndarray, cols: list[int], L: np.ndarray, ly: np.ndarray,
+               max_forms: int = 2) -> list[tuple[float, ...]]:
+    """Exponents ``e`` for the direction ``p``, rounded to halves, nicest first.
+
+    ``e`` is defined up to multiples of ``p``: each variable of ``p`` in turn gets
+    exponent 0 and the others are read off the least-squares fit.
+    """
+    t = L @ p
+    forms = []
+    for j in np.flatnonzero(p):
+        others = [i for i in cols if i != j]
+        _, coef = _residual(np.hstack([_cheb(t), L[:, others]]), ly)
+        e = np.zeros(len(p))
+        e[others] = coef[_DEGREE + 1:]
+        rounded = np.round(2 * e) / 2
+        err = float(np.max(np.abs(e - rounded)))
+        if err < 0.2:
+            forms.append((err, float(np.sum(np.abs(rounded))), tuple(rounded + 0.0)))
+    forms.sort()
+    out = []
+    for _, _, e in forms:
+        if e not in out:
+            out.append(e)
+    return out[:max_forms]
+
+
+def _applies(problem: Problem, solver) -> bool:
+    return problem.d >= 2
+
+
+def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
+    groups = find_groups(problem.X, problem.y)
+    solver.progress("groups", groups=[(g.p, g.e) for g in groups])
+    z = sympy.Symbol(f"pi{problem.depth}", positive=True)
+    for k, group in enumerate(groups):
+        pi, mono = group.values(problem.X)
+        pi_v, mono_v = group.values(problem.Xv)
+        if not (np.all(np.isfinite(pi)) and np.all(np.isfinite(mono)) and np.all(mono != 0)):
+            continue
+        sub = problem.sub(pi[:, None], problem.y / mono, pi_v[:, None], problem.yv / mono_v,
+                          (z,), "groups")
+        pi_expr, mono_expr = group.exprs(problem.symbols)
+        for cand in solver.solve(sub, share=0.5 / (len(groups) - k)):
+            yield f"{cand.method}", mono_expr * cand.expr.subs(z, pi_expr)
+
+
+LEVER = Lever("groups", "reducer", _applies, _propose)

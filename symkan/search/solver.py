@@ -1,0 +1,142 @@
+"""The recursive solver: every problem, and every smaller problem made from it, solved
+by the same levers.
+
+``Solver.solve(problem)`` runs the levers of `symkan.search.levers.ALL` in order. Each
+proposes raw formulas; the solver refits and cleans them on the problem's rows
+(`symkan.search.finalize`) and keeps them as `Candidate` s. A reducer calls
+``solver.solve(sub)`` on the smaller problems it makes, with a share of the time left
+and one level deeper; once a candidate reproduces the validation rows to rounding error,
+the remaining levers of that problem are skipped. Seconds spent per lever path
+(``"separable/groups/composite"``) are kept in ``Solver.timings``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import sympy
+import torch
+
+from symkan import constants
+from symkan.formula import complexity
+from symkan.search.finalize import finalize
+from symkan.search.levers import ALL
+from symkan.search.types import Candidate, FitConfig, Halt, Problem, SubBudget, exact
+from symkan.symbolic.library import Primitive
+
+Progress = Callable[[str, dict], None]
+
+_ERRORS = (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError)
+
+
+class Solver:
+    """Solves problems with the levers named in ``config.methods``, within one budget."""
+
+    def __init__(
+        self, config: FitConfig, library: Mapping[str, Primitive], device: torch.device, *,
+        on_progress: Progress | None = None, stop: Callable[[], bool] | None = None,
+        start: float | None = None,
+    ) -> None:
+        self.config = config
+        self.library = library
+        self.device = device
+        self.on_progress = on_progress
+        self.stop = stop
+        self.start = time.perf_counter() if start is None else start
+        self.deadline = self.start + config.time_budget
+        self.timings: dict[str, float] = {}
+        self.artifacts: dict[str, object] = {}  # networks of the top problem, for drawing
+        self.found = False  # the top problem has at least one candidate
+        self._sub_deadlines: list[float] = []
+        self.collected: list[Candidate] = []  # the top problem's candidates so far
+        self.stop_reason: str | None = None
+        self.names = None  # the table's column names (features, target), for units
+
+    # ------------------------------------------------------------------ signals
+    def progress(self, stage: str, **info) -> None:
+        if self.on_progress is not None:
+            self.on_progress(stage, info)
+
+    def check(self) -> None:
+        """Raise `Halt` when the run must stop, `SubBudget` when a sub-problem must."""
+        if self.stop is not None and self.stop():
+            self.stop_reason = "interrupted"
+            raise Halt(self.stop_reason)
+        now = time.perf_counter()
+        if self.found and now > self.deadline:
+            self.stop_reason = "time budget"
+            raise Halt(self.stop_reason)
+        if self._sub_deadlines and now > self._sub_deadlines[-1]:
+            raise SubBudget()
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, problem: Problem, *, share: float = 0.5) -> list[Candidate]:
+        """Candidates for ``problem``, from every lever that applies, cheapest first.
+
+        A sub-problem (``problem.depth > 0``) gets ``share`` of the time left; when that
+        is spent, it returns what it has.
+        """
+        candidates: list[Candidate] = []
+        if problem.depth == 0:
+            self.collected = candidates
+        else:
+            now = time.perf_counter()
+            limit = now + max(share * (self.deadline - now), 0.5)
+            if self._sub_deadlines:
+                limit = min(limit, self._sub_deadlines[-1])
+            self._sub_deadlines.append(limit)
+        try:
+            for lever in ALL:
+                if lever.name not in self.config.methods:
+                    continue
+                if lever.kind == "reducer" and problem.depth >= self.config.max_depth:
+                    continue
+                if exact(candidates, problem.scale) or not lever.applies(problem, self):
+                    continue
+                self.check()
+                self._run(lever, problem, candidates)
+        except SubBudget:
+            if problem.depth == 0:
+                raise
+        finally:
+            if problem.depth > 0:
+                self._sub_deadlines.pop()
+        return candidates
+
+    def _run(self, lever, problem: Problem, candidates: list[Candidate]) -> None:
+        path = f"{problem.path}/{lever.name}" if problem.path else lever.name
+        t0 = time.perf_counter()
+        try:
+            for label, expr in lever.propose(problem, self):
+                cand = self.candidate(f"{lever.name} {label}".strip(), expr, problem)
+                if cand is not None:
+                    candidates.append(cand)
+                    if problem.depth == 0:
+                        self.found = True
+                        self.progress("candidate", method=cand.method, formula=str(cand.expr),
+                                      val_rmse=cand.val_rmse)
+                    if exact([cand], problem.scale):
+                        break
+        finally:
+            self.timings[path] = self.timings.get(path, 0.0) + time.perf_counter() - t0
+
+    def candidate(self, method: str, expr: sympy.Expr | None,
+                  problem: Problem) -> Candidate | None:
+        """``expr`` refitted, cleaned and scored on ``problem``'s rows (None if it fails)."""
+        if expr is None or not isinstance(expr, sympy.Expr):
+            return None
+        self.check()
+        budget = max(min(10.0, 0.25 * self.seconds_left()), 1.0)
+        try:
+            expr = finalize(expr, problem.symbols, (problem.X, problem.y),
+                            (problem.Xv, problem.yv), budget=budget)
+            loss = constants.rmse(expr, problem.symbols, problem.Xv, problem.yv)
+        except _ERRORS as err:
+            if problem.depth == 0:
+                self.progress("candidate", method=method, error=str(err))
+            return None
+        return Candidate(method, expr, loss, complexity(expr))

@@ -1,0 +1,154 @@
+"""Types shared by the solver and its levers: the run's settings, a problem, a candidate.
+
+A `Problem` is rows (fit and validation), their symbols and a place in the recursion;
+solving it yields `Candidate` formulas in those symbols. Every lever of the search
+(`symkan.search.levers`) reads a `Problem` and the `FitConfig`; nothing here imports a
+lever, so levers, the solver and the pipeline all sit above this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from symkan.decompose import SeparabilityConfig
+from symkan.errors import InputError
+from symkan.prune import PruneConfig
+
+#: Every lever, in the order the solver tries them (cheapest and most exact first).
+LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable", "kan")
+MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Settings of a run; every field has a default that works on typical tables.
+
+    `validate` is the one place that checks them (`symkan.fit`, the estimator and the CLI
+    all call it before any work).
+    """
+
+    seed: int = 0
+    device: str = "auto"
+    test_fraction: float = 0.2
+    val_fraction: float = 0.2  # of the training rows, for choosing snaps and candidates
+    hidden: int | None = None  # hidden width; default min(2d+1, 9)
+    grid_sizes: tuple[int, ...] = (5, 10, 20)
+    steps: int = 60  # L-BFGS steps per phase
+    lamb: float = 1e-3  # sparsity weight of the first phase
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    separability: SeparabilityConfig = field(default_factory=SeparabilityConfig)
+    # the levers the solver may use (`LEVERS`); "units" only acts when `units` is given
+    methods: tuple[str, ...] = LEVERS
+    max_rows: int = 4000  # rows used for training (a random subset when there are more)
+    time_budget: float = 120.0  # seconds; later stages are skipped once it is spent
+    model_selection: str = "best"  # which formula of the Pareto front is returned
+    restarts: int = 0  # extra KAN runs (new seed, wider, stronger pruning) if none is exact
+    # column name → units ("m/s", "kg*m^2/s^2", "1"; or exponent vectors over one basis):
+    # with them the law is first reduced by dimensional analysis (`symkan.units`)
+    units: Mapping[str, str | tuple[float, ...]] | None = None
+    max_depth: int = 2  # how deep reducers may nest sub-problems
+
+    def validate(self) -> FitConfig:
+        """Raise `InputError` naming the first bad setting and its fix; return self."""
+        unknown = sorted(set(self.methods) - set(LEVERS))
+        if unknown or not self.methods:
+            raise InputError(f"methods {unknown or '()'} unknown; choose from {list(LEVERS)}")
+        if self.model_selection not in MODEL_SELECTIONS:
+            raise InputError(
+                f"model_selection={self.model_selection!r} is not one of "
+                f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'")
+        checks = [
+            ("test_fraction", 0 < self.test_fraction < 1, "a number in (0, 1), e.g. 0.2"),
+            ("val_fraction", 0 < self.val_fraction < 1, "a number in (0, 1), e.g. 0.2"),
+            ("time_budget", self.time_budget > 0, "a positive number of seconds"),
+            ("steps", int(self.steps) >= 1, "a positive integer"),
+            ("max_rows", int(self.max_rows) >= 10, "an integer of at least 10"),
+            ("restarts", int(self.restarts) >= 0, "an integer ≥ 0"),
+            ("max_depth", int(self.max_depth) >= 0, "an integer ≥ 0"),
+            ("grid_sizes", len(self.grid_sizes) > 0 and all(int(g) >= 2 for g in
+                                                            self.grid_sizes),
+             "a non-empty tuple of integers ≥ 2"),
+            ("hidden", self.hidden is None or int(self.hidden) >= 1, "None or an integer ≥ 1"),
+            ("lamb", self.lamb >= 0, "a number ≥ 0"),
+        ]
+        for name, ok, fix in checks:
+            if not ok:
+                raise InputError(f"{name}={getattr(self, name)!r} is not valid; use {fix}")
+        return self
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A finished formula with its held-out error (validation rows) and complexity."""
+
+    method: str  # the lever path that built it, e.g. "groups/composite x^2"
+    expr: sympy.Expr
+    val_rmse: float
+    complexity: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Rows to explain: ``y ≈ f(X)`` with fit rows, validation rows and symbols.
+
+    ``depth`` is 0 for the user's table and grows by one for each reducer that made a
+    sub-problem; ``path`` names those reducers (``"separable/block"``).
+    """
+
+    X: np.ndarray  # (n, d) fit rows
+    y: np.ndarray  # (n,)
+    Xv: np.ndarray  # (m, d) validation rows
+    yv: np.ndarray  # (m,)
+    symbols: tuple[sympy.Symbol, ...]
+    depth: int = 0
+    path: str = ""
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def scale(self) -> float:
+        """The target's spread on the fit rows: the unit of "exact" and "simplest"."""
+        return float(np.std(self.y)) or 1.0
+
+    def sub(self, X, y, Xv, yv, symbols, label: str) -> Problem:
+        """A smaller problem one level down, made by the reducer ``label``."""
+        path = f"{self.path}/{label}" if self.path else label
+        return Problem(np.ascontiguousarray(X, dtype=float), np.asarray(y, dtype=float),
+                       np.ascontiguousarray(Xv, dtype=float), np.asarray(yv, dtype=float),
+                       tuple(symbols), self.depth + 1, path)
+
+
+class Halt(Exception):
+    """The search is to stop now (time budget or the user's stop signal)."""
+
+
+class SubBudget(Exception):
+    """A sub-problem's share of the time is spent: its solve returns what it has."""
+
+
+def exact(candidates, scale: float) -> bool:
+    """A candidate already reproduces the validation rows to rounding error."""
+    return any(c.val_rmse <= 1e-9 * scale for c in candidates)
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever of the search, with the calling convention every lever shares.
+
+    ``propose(problem, solver)`` yields ``(label, expr)`` pairs: formulas in
+    ``problem.symbols`` that the solver then refits, cleans and scores on the problem's
+    rows. A *reducer* turns the problem into smaller ones, solves them with
+    ``solver.solve(sub)`` and recombines their formulas; a *terminal* proposes formulas
+    directly. ``applies(problem, solver)`` says whether the lever has anything to try.
+    """
+
+    name: str
+    kind: str  # "reducer" or "terminal"
+    applies: object  # Callable[[Problem, solver], bool]
+    propose: object  # Callable[[Problem, solver], Iterable[tuple[str, sympy.Expr]]]
