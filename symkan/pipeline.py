@@ -180,7 +180,7 @@ def _drawn_network(solver: Solver, best: Candidate, problem: Problem, config: Fi
         return None, model, snapped, inputs
     if "kan" not in solver.artifacts:
         brief = replace(config, grid_sizes=config.grid_sizes[:1],
-                        steps=max(config.steps // 2, 10))
+                        steps=max(config.steps // 4, 10))  # only drawn: its formula is not used
         solver.progress("train", phase="KAN")
         network = train_network(X, problem.y, brief, device)
         snapped = snap(network.pruned.model,

@@ -91,7 +91,7 @@ def test_stop_keeps_the_formulas_found_so_far():
 
     res = fit(ds, FitConfig(), on_progress=on_progress, stop=lambda: "candidate" in seen)
     assert res.stopped == "interrupted" and "stopped" in seen
-    assert [c.method for c in res.candidates] == ["multiplicative", "constant"]
+    assert [c.method for c in res.candidates] == ["additive log|y|", "constant"]
     # the KAN path did not run: the log-space network, with exp as its last edge
     assert res.model.widths == (2, 1, 1)
     assert [e.name for e in res.snapped.edges if e.layer == 1] == ["exp"]

@@ -39,6 +39,8 @@ class Fitted:
     symbols: tuple[sympy.Symbol, ...]
     device: str
     extra_fn: Callable[..., dict] | None = field(default=None, repr=False)
+    timings: dict = field(default_factory=dict)  # seconds per lever path (symkan)
+    method: str = ""  # the lever path that built the formula (symkan)
 
     @property
     def complexity(self) -> int:
@@ -83,7 +85,8 @@ def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
         def extra(problem, data, test, result=result):
             return special_record(problem, result, data, test)
 
-    return Fitted(result.expr, result.symbols, result.device, extra)
+    return Fitted(result.expr, result.symbols, result.device, extra, dict(result.timings),
+                  result.method)
 
 
 def _fit_operon(data: Dataset, config) -> Fitted:

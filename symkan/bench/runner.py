@@ -118,6 +118,7 @@ def run_task(task: Task, config: BenchConfig) -> dict:
             found=str(fitted.expr), level=level, r2=_r2(pred, test.y),
             rmse=float(np.sqrt(np.mean((pred - test.y) ** 2))),
             complexity=fitted.complexity, seconds=round(seconds, 2), device=fitted.device,
+            **({"lever": fitted.method, "timings": fitted.timings} if fitted.timings else {}),
             **fitted.extra(p, data, test),
         )
     except Exception as err:  # noqa: BLE001 - a benchmark records any failure and goes on

@@ -95,9 +95,9 @@ class Solver:
                     continue
                 if lever.kind == "reducer" and problem.depth >= self.config.max_depth:
                     continue
+                self.check()
                 if exact(candidates, problem.scale) or not lever.applies(problem, self):
                     continue
-                self.check()
                 self._run(lever, problem, candidates)
         except SubBudget:
             if problem.depth == 0:
@@ -130,10 +130,9 @@ class Solver:
         if expr is None or not isinstance(expr, sympy.Expr):
             return None
         self.check()
-        budget = max(min(10.0, 0.25 * self.seconds_left()), 1.0)
         try:
             expr = finalize(expr, problem.symbols, (problem.X, problem.y),
-                            (problem.Xv, problem.yv), budget=budget)
+                            (problem.Xv, problem.yv))
             loss = constants.rmse(expr, problem.symbols, problem.Xv, problem.yv)
         except _ERRORS as err:
             if problem.depth == 0:

@@ -26,7 +26,7 @@ from symkan.search.types import Lever, Problem
 from symkan.symbolic.univariate import choose, leaf_options
 
 _ERRORS = (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError)
-_LEAF_FORMS = 3  # forms kept per leaf
+_LEAF_FORMS = 4  # forms kept per leaf
 _BLOCK_FORMS = 2  # sub-problem candidates kept per block
 _SAMPLES = 256  # points of a leaf's restricted function
 
@@ -61,7 +61,7 @@ def _leaf_forms(leaf: Node, f, symbols, low, high, library, abs_tol) -> list[sym
     options = leaf_options([grid], [restricted(f, leaf.fixed)(X)], [symbols[v]], library)[0]
     if not options:
         return []
-    picks = [choose(options, abs_tol=abs_tol), choose(options, abs_tol=10 * abs_tol)]
+    picks = [choose(options, abs_tol=m * abs_tol) for m in (1, 10, 100)]
     picks += sorted(options, key=lambda o: (o.rmse, o.complexity))
     forms: list[sympy.Expr] = []
     for o in picks:
