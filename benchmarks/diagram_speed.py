@@ -42,7 +42,7 @@ def _symkan(repeats: int) -> dict[str, list[float]]:
     from symkan.formula import network_expression
     from symkan.kan import KAN
     from symkan.persist import FittedModel
-    from symkan.prune import edge_scores
+    from symkan.kan.prune import edge_scores
     from symkan.symbolic.snap import snap
     from symkan.views import diagram_title, network_view
 

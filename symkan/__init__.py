@@ -8,7 +8,7 @@ from symkan.data import Dataset, from_arrays, load_csv
 from symkan.errors import InputError, SymkanError
 from symkan.estimator import SymKANRegressor
 from symkan.formula import parse_formula
-from symkan.kan import KAN, KANLayer
+from symkan.kan.network import KAN, KANLayer
 from symkan.persist import FittedModel, load, save
 from symkan.pipeline import FitConfig, FitResult, fit
 

@@ -22,13 +22,13 @@ import torch
 from symkan.constants import rmse_of
 from symkan.decompose import Node, restricted, separate
 from symkan.formula import network_expression
-from symkan.kan import KAN, KANLayer
-from symkan.prune import Pruned, prune_greedy
-from symkan.spline import fit_coefficients, uniform_grid
+from symkan.kan.network import KAN, KANLayer
+from symkan.kan.prune import Pruned, prune_greedy
+from symkan.kan.spline import fit_coefficients, uniform_grid
 from symkan.symbolic.library import Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
 from symkan.symbolic.univariate import choose, leaf_options
-from symkan.train import TrainConfig, train
+from symkan.kan.train import TrainConfig, train
 
 if TYPE_CHECKING:
     from symkan.pipeline import FitConfig

@@ -44,7 +44,7 @@ from symkan.data import train_test_split
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
 from symkan.formula import evaluate, parse_formula
-from symkan.kan import KAN, KANLayer
+from symkan.kan.network import KAN, KANLayer
 from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 
 __all__ = ["FORMAT", "VERSION", "FittedModel", "from_result", "load", "model_files", "save"]

@@ -42,13 +42,13 @@ from symkan.data import Dataset, from_arrays, train_test_split
 from symkan.decompose import SeparabilityConfig
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate, network_expression, tidy
-from symkan.kan import KAN
+from symkan.kan.network import KAN
 from symkan.pareto import MODEL_SELECTIONS, pareto_front, simpler_forms
 from symkan.pareto import select as select_formula
-from symkan.prune import PruneConfig, edge_scores
+from symkan.kan.prune import PruneConfig, edge_scores
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
-from symkan.train import resolve_device
+from symkan.kan.train import resolve_device
 
 Progress = Callable[[str, dict], None]
 

@@ -23,7 +23,7 @@ from symkan.errors import InputError
 from symkan.export._names import rounded
 from symkan.export.sympy_code import exact_str
 from symkan.persist import FittedModel
-from symkan.prune import edge_scores
+from symkan.kan.prune import edge_scores
 from symkan.symbolic.library import DEFAULT_LIBRARY
 from symkan.symbolic.snap import SnappedEdge
 
