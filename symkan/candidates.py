@@ -19,9 +19,9 @@ import numpy as np
 import sympy
 import torch
 
-from symkan.constants import rmse_of
+from symkan.formula.numeric import rmse_of
 from symkan.decompose import Node, restricted, separate
-from symkan.formula import network_expression
+from symkan.formula.expression import network_expression
 from symkan.kan.network import KAN, KANLayer
 from symkan.kan.prune import Pruned, prune_greedy
 from symkan.kan.spline import fit_coefficients, uniform_grid

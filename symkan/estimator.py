@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symkan.data import from_arrays
 from symkan.errors import InputError
-from symkan.formula import evaluate
+from symkan.formula.numeric import evaluate
 from symkan.latex import to_latex
 from symkan.pareto import scores, select
 from symkan.pipeline import FitConfig, FitResult, fit

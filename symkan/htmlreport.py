@@ -24,7 +24,7 @@ from typing import Any
 import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 
-from symkan.export._names import rounded
+from symkan.formula.numeric import rounded
 from symkan.report import _num
 
 __all__ = ["formula_mathml", "report_html"]

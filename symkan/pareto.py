@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy
 
-from symkan import constants
+from symkan import formula as constants
 from symkan.errors import InputError
-from symkan.formula import complexity
+from symkan.formula.expression import complexity
 
 if TYPE_CHECKING:  # the pipeline imports this module; Candidate is only a type here
     from symkan.pipeline import Candidate

@@ -43,7 +43,8 @@ import torch
 from symkan.data import train_test_split
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
-from symkan.formula import evaluate, parse_formula
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
 from symkan.kan.network import KAN, KANLayer
 from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 

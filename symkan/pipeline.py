@@ -29,7 +29,8 @@ import numpy as np
 import sympy
 import torch
 
-from symkan import constants, units
+from symkan import formula as constants
+from symkan import units
 from symkan.candidates import (
     NetworkFit,
     _t,
@@ -41,7 +42,8 @@ from symkan.candidates import (
 from symkan.data import Dataset, from_arrays, train_test_split
 from symkan.decompose import SeparabilityConfig
 from symkan.errors import InputError, SymkanError
-from symkan.formula import complexity, evaluate, network_expression, tidy
+from symkan.formula.expression import complexity, network_expression, tidy
+from symkan.formula.numeric import evaluate
 from symkan.kan.network import KAN
 from symkan.pareto import MODEL_SELECTIONS, pareto_front, simpler_forms
 from symkan.pareto import select as select_formula

@@ -20,7 +20,7 @@ import torch
 
 from symkan.diagram import EdgeView, NetworkView
 from symkan.errors import InputError
-from symkan.export._names import rounded
+from symkan.formula.numeric import rounded
 from symkan.export.sympy_code import exact_str
 from symkan.persist import FittedModel
 from symkan.kan.prune import edge_scores

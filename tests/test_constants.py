@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.constants import (
+from symkan.formula import (
     canonicalize,
     drop_negligible_terms,
     refit_constants,

@@ -21,7 +21,9 @@ import sympy
 
 from symkan.data import Dataset
 from symkan.errors import InputError
-from symkan.formula import complexity, evaluate, parse_formula
+from symkan.formula.expression import complexity
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
 
 # Operon as configured for the side-by-side table: 500k evaluations, two threads (the
 # machine's cores), the usual arithmetic plus the unary functions Feynman laws use.

@@ -43,7 +43,8 @@ import sympy
 
 from symkan.data import Dataset, from_arrays
 from symkan.errors import InputError
-from symkan.formula import evaluate, parse_formula
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
 
 #: The suites, in the order an unqualified problem name is looked up.
 SUITES: tuple[str, ...] = ("feynman", "bonus", "special", "kan-paper")

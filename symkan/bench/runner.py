@@ -24,11 +24,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from symkan.bench.metrics import match_level
 from symkan.bench.problems import Problem, load_suite
 from symkan.errors import InputError
+from symkan.formula.numeric import r2, rmse_of
 
 METHODS = ("symkan", "symkan-units", "operon")
 
@@ -115,8 +114,8 @@ def run_task(task: Task, config: BenchConfig) -> dict:
         level = ("n/a" if p.kind == "scipy"
                  else match_level(fitted.expr, p.expr, p.symbols(), p.low, p.high))
         record.update(
-            found=str(fitted.expr), level=level, r2=_r2(pred, test.y),
-            rmse=float(np.sqrt(np.mean((pred - test.y) ** 2))),
+            found=str(fitted.expr), level=level, r2=r2(pred, test.y),
+            rmse=rmse_of(pred, test.y),
             complexity=fitted.complexity, seconds=round(seconds, 2), device=fitted.device,
             **fitted.extra(p, data, test),
         )
@@ -126,11 +125,6 @@ def run_task(task: Task, config: BenchConfig) -> dict:
                       seconds=round(time.perf_counter() - start, 2), device=None)
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in record.items()}
-
-
-def _r2(pred: np.ndarray, y: np.ndarray) -> float:
-    ss = float(np.sum((y - y.mean()) ** 2))
-    return float(1 - np.sum((pred - y) ** 2) / ss) if ss > 0 else math.nan
 
 
 def _init_worker() -> None:

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from symkan.bench.metrics import judge
     from symkan.errors import InputError
-    from symkan.formula import parse_formula
+    from symkan.formula.parse import parse_formula
 
     true_p, found_p = _problem(args.true), _problem(args.found)
     true_text = true_p.formula if true_p else args.true
@@ -99,10 +99,10 @@ def _problem(text: str):
 
 def _names_in(text: str) -> list[str]:
     """Identifiers of ``text`` in order of appearance, without functions and ``pi``."""
-    from symkan.formula import _FUNCTIONS
+    from symkan.formula.parse import FUNCTIONS
 
     names = re.findall(r"[A-Za-z_]\w*", text)
-    return [n for n in names if n not in _FUNCTIONS and n != "pi"]
+    return [n for n in names if n not in FUNCTIONS and n != "pi"]
 
 
 def _domain(data: Path | None, problem, names: list[str]):
