@@ -9,7 +9,7 @@ from symkan.errors import InputError, SymkanError
 from symkan.estimator import SymKANRegressor
 from symkan.formula import parse_formula
 from symkan.kan.network import KAN, KANLayer
-from symkan.persist import FittedModel, load, save
+from symkan.outputs.persist import FittedModel, load, save
 from symkan.pipeline import FitConfig, FitResult, fit
 
 __all__ = [

@@ -32,8 +32,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symkan.data import from_arrays
 from symkan.errors import InputError
+from symkan.export.latex import to_latex
 from symkan.formula.numeric import evaluate
-from symkan.latex import to_latex
+from symkan.outputs.artifacts import network_view
+from symkan.outputs.diagram import to_dot
 from symkan.pareto import scores, select
 from symkan.pipeline import FitConfig, FitResult, fit
 
@@ -269,11 +271,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     def diagram(self):
         """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
 
-        Render it with ``symkan.diagram.render(dot, "svg")`` or any Graphviz viewer.
+        Render it with ``symkan.outputs.diagram.render(dot, "svg")`` or any Graphviz viewer.
         """
         check_is_fitted(self)
-        from symkan.artifacts import network_view
-        from symkan.diagram import to_dot
 
         return self._one([
             to_dot(network_view(r), title=f"{r.dataset.target_name} = {r.expr}")

@@ -1,4 +1,4 @@
-"""Tests of symkan.constants: the oracle is symbolic equivalence with the true formula."""
+"""Tests of symkan.formula: the oracle is symbolic equivalence with the true formula."""
 
 import time
 

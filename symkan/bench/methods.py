@@ -19,11 +19,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
+from symkan.bench.special import special_record
 from symkan.data import Dataset
 from symkan.errors import InputError
 from symkan.formula.expression import complexity
 from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
+from symkan.pipeline import FitConfig
+from symkan.pipeline import fit as pipeline_fit
 
 # Operon as configured for the side-by-side table: 500k evaluations, two threads (the
 # machine's cores), the usual arithmetic plus the unary functions Feynman laws use.
@@ -71,17 +74,12 @@ def fit(method: str, data: Dataset, config, problem=None) -> Fitted:
 
 
 def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
-    from symkan.pipeline import FitConfig
-    from symkan.pipeline import fit as pipeline_fit
-
     settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto", units=units)
     if config.fast:
         settings = replace(settings, grid_sizes=(3, 5), steps=15, methods=("additive", "kan"))
     result = pipeline_fit(data, settings)
     extra = None
     if config.suite == "special":
-        from symkan.bench.special import special_record
-
         def extra(problem, data, test, result=result):
             return special_record(problem, result, data, test)
 

@@ -24,8 +24,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from symkan.bench import methods
+from symkan.bench.methods import OPERON_SETTINGS
 from symkan.bench.metrics import match_level
 from symkan.bench.problems import Problem, load_suite
+from symkan.bench.summary import summary_markdown
 from symkan.errors import InputError
 from symkan.formula.numeric import r2, rmse_of
 
@@ -97,8 +100,6 @@ def load_records(path: Path) -> list[dict]:
 
 def run_task(task: Task, config: BenchConfig) -> dict:
     """Fit one task and judge it; failures become records with level ``"error"``."""
-    from symkan.bench import methods
-
     p = task.problem
     data = p.sample(config.n, seed=task.seed, noise=config.noise)
     test = p.sample(config.n_test, seed=10_000 + task.seed)
@@ -175,7 +176,6 @@ def run(
     records = sorted(folder.values(), key=lambda r: (methods.get(r["method"], 99),
                                                      problems.get(r["problem"], 10**6),
                                                      int(r["seed"])))
-    from symkan.bench.summary import summary_markdown
 
     (out_dir / "summary.md").write_text(
         summary_markdown(records, config, read_meta(out_dir)), encoding="utf-8")
@@ -248,8 +248,6 @@ def _write_meta(out_dir: Path, config: BenchConfig, workers: int, scheduler: str
 def _threads(method: str, config: BenchConfig) -> int:
     """Threads one task of ``method`` runs on (Operon's own; torch's for symkan)."""
     if method == "operon":
-        from symkan.bench.methods import OPERON_SETTINGS
-
         return 1 if config.fast else int(OPERON_SETTINGS["n_threads"])
     return int(os.environ.get("SYMKAN_THREADS", "1"))
 
