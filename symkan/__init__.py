@@ -1,14 +1,15 @@
 """symkan: symbolic regression with Kolmogorov-Arnold Networks.
 
 CSV → Dataset → KAN → trained → pruned → snapped → formula. The stages live in their own
-modules; `symkan.pipeline.fit` chains them and the CLI calls it.
+packages (`data`, `kan`, `symbolic`, `formula`; `outputs` and `export` after the fit);
+`symkan.pipeline.fit` chains them and the CLI calls it.
 """
 
 from symkan.data import Dataset, from_arrays, load_csv
 from symkan.errors import InputError, SymkanError
 from symkan.estimator import SymKANRegressor
 from symkan.formula import parse_formula
-from symkan.kan.network import KAN, KANLayer
+from symkan.kan import KAN, KANLayer
 from symkan.outputs.persist import FittedModel, load, save
 from symkan.pipeline import FitConfig, FitResult, fit
 
