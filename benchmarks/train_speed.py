@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from symkan.kan import KAN
-from symkan.train import TrainConfig, train
+from symkan.kan.train import TrainConfig, train
 
 
 def _data(rows: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """symkan: symbolic regression with Kolmogorov-Arnold Networks.
 
 CSV → Dataset → KAN → trained → pruned → snapped → formula. The stages live in their own
-modules; `symkan.pipeline.fit` chains them and the CLI calls it.
+packages (`data`, `kan`, `symbolic`, `formula`; `outputs` and `export` after the fit);
+`symkan.pipeline.fit` chains them and the CLI calls it.
 """
 
 from symkan.data import Dataset, from_arrays, load_csv
@@ -9,7 +10,7 @@ from symkan.errors import InputError, SymkanError
 from symkan.estimator import SymKANRegressor
 from symkan.formula import parse_formula
 from symkan.kan import KAN, KANLayer
-from symkan.persist import FittedModel, load, save
+from symkan.outputs.persist import FittedModel, load, save
 from symkan.pipeline import FitConfig, FitResult, fit
 
 __all__ = [

@@ -32,9 +32,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symkan.data import from_arrays
 from symkan.errors import InputError
-from symkan.formula import evaluate
-from symkan.latex import to_latex
-from symkan.pareto import scores, select
+from symkan.export.latex import to_latex
+from symkan.formula.numeric import evaluate
+from symkan.outputs.artifacts import network_view
+from symkan.outputs.diagram import to_dot
+from symkan.search.pareto import scores, select
 from symkan.pipeline import FitConfig, FitResult, fit
 
 __all__ = ["SymKANRegressor"]
@@ -50,7 +52,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     model_selection : {"best", "accuracy", "simplest"}, default "best"
-        Which formula of the Pareto front ``predict`` uses (see `symkan.pareto.select`):
+        Which formula of the Pareto front ``predict`` uses (see `symkan.search.pareto.select`):
         the simplest within 1.5× of the lowest held-out loss, the lowest held-out loss, or
         the simplest with held-out R² ≥ 0.99. May be changed after ``fit`` with
         ``set_params``; ``predict`` follows it (``formula_`` keeps the choice made in fit).
@@ -71,7 +73,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     units : dict or None, default None
         Units of every variable and of the target (``{"v": "m/s", "c": "m/s",
         "m_0": "kg", "y": "kg"}``; ``"1"`` for dimensionless). With them the law is first
-        reduced by dimensional analysis (`symkan.units`). Keys are the feature names
+        reduced by dimensional analysis (`symkan.search.units`). Keys are the feature names
         (DataFrame columns, else ``x0, x1, …``) and the target's name (its Series/column
         name, else ``y``).
     lamb : float, default 1e-3
@@ -269,11 +271,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     def diagram(self):
         """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
 
-        Render it with ``symkan.diagram.render(dot, "svg")`` or any Graphviz viewer.
+        Render it with ``symkan.outputs.diagram.render(dot, "svg")`` or any Graphviz viewer.
         """
         check_is_fitted(self)
-        from symkan.artifacts import network_view
-        from symkan.diagram import to_dot
 
         return self._one([
             to_dot(network_view(r), title=f"{r.dataset.target_name} = {r.expr}")

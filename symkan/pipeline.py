@@ -20,20 +20,21 @@ import numpy as np
 import sympy
 import torch
 
-from symkan import constants, units
+from symkan import formula
+from symkan.search import units
 from symkan.data import Dataset, train_test_split
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate
-from symkan.kan import KAN
-from symkan.pareto import pareto_front, simpler_forms
-from symkan.pareto import select as select_formula
-from symkan.prune import edge_scores
+from symkan.kan.network import KAN
+from symkan.search.pareto import pareto_front, simpler_forms
+from symkan.search.pareto import select as select_formula
+from symkan.kan.prune import edge_scores
 from symkan.search.networks import NetworkFit, to_tensor, train_network
 from symkan.search.solver import Solver
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, exact
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
-from symkan.train import resolve_device
+from symkan.kan.train import resolve_device
 
 __all__ = ["Candidate", "FitConfig", "FitInterrupted", "FitResult", "fit"]
 
@@ -147,7 +148,7 @@ def _solve(solver: Solver, problem: Problem) -> tuple[list[Candidate], str | Non
             raise FitInterrupted("stopped before any formula was found; nothing to report")
         raise InputError("no formula candidate could be built from this data")
     mean = sympy.Float(float(np.mean(problem.y)))
-    loss = constants.rmse(mean, problem.symbols, problem.Xv, problem.yv)
+    loss = formula.rmse(mean, problem.symbols, problem.Xv, problem.yv)
     return candidates + [Candidate("constant", mean, loss, 1)], stopped
 
 
@@ -160,7 +161,7 @@ def _choose(candidates: list[Candidate], problem: Problem, config: FitConfig,
         for form in simpler_forms(best.expr, problem.symbols, fit_xy, val_xy):
             candidates.append(Candidate(
                 f"{best.method}, simplified", form,
-                constants.rmse(form, problem.symbols, *val_xy), complexity(form)))
+                formula.rmse(form, problem.symbols, *val_xy), complexity(form)))
     front = pareto_front(candidates)
     return select_formula(front, config.model_selection, scale=problem.scale), front
 

@@ -1,4 +1,4 @@
-"""Tests of symkan.constants: the oracle is symbolic equivalence with the true formula."""
+"""Tests of symkan.formula: the oracle is symbolic equivalence with the true formula."""
 
 import time
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.constants import (
+from symkan.formula import (
     canonicalize,
     drop_negligible_terms,
     refit_constants,

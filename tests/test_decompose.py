@@ -3,7 +3,7 @@
 import numpy as np
 import sympy
 
-from symkan.decompose import SeparabilityConfig, separate, threshold
+from symkan.search.decompose import SeparabilityConfig, separate, threshold
 from symkan.symbolic.univariate import fit_univariate
 
 LOW, HIGH = np.ones(5), np.full(5, 5.0)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from symkan.diagram import EdgeView, NetworkView, dot_available, render, to_dot
+from symkan.outputs.diagram import EdgeView, NetworkView, dot_available, render, to_dot
 from symkan.errors import SymkanError
 
 HAS_DOT = shutil.which("dot") is not None
@@ -228,7 +228,7 @@ def test_golden_dot_with_edge_pictures(plotted):
 
 
 def test_edge_images_match_the_references(plotted):
-    from symkan.diagram import edge_images
+    from symkan.outputs.diagram import edge_images
 
     images = edge_images(plotted)
     dot = to_dot(plotted)
@@ -241,7 +241,7 @@ def test_edge_images_match_the_references(plotted):
 def test_edge_svg_stays_inside_its_box():
     import re
 
-    from symkan.plots import EDGE_SIZE, edge_svg
+    from symkan.outputs.plots import EDGE_SIZE, edge_svg
 
     svg = edge_svg([0, 1, 2, 3], [0.0, 5.0, -5.0, 1.0], [0.0, 1e9, float("nan"), 1.0])
     for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", svg):
@@ -276,8 +276,8 @@ def test_five_input_network_draws_without_overlap():
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
     from _fitted import hand_fitted
 
-    from symkan.diagram import draw
-    from symkan.views import diagram_title, network_view
+    from symkan.outputs.diagram import draw
+    from symkan.outputs.views import diagram_title, network_view
 
     fitted = hand_fitted((5, 5, 1))[0]
     view = network_view(fitted, "snapped")
@@ -299,7 +299,7 @@ def test_five_input_network_draws_without_overlap():
 
 
 def test_draw_without_dot_says_how_to_install(monkeypatch, plotted):
-    from symkan.diagram import draw
+    from symkan.outputs.diagram import draw
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(SymkanError, match="apt-get install graphviz"):
@@ -313,7 +313,7 @@ def test_cli_diagram(tmp_path, capsys, monkeypatch):
     from _fitted import hand_fitted
 
     from symkan.cli import main
-    from symkan.persist import save
+    from symkan.outputs.persist import save
 
     save(hand_fitted((2, 2, 1), names=("a", "b"))[0], tmp_path)
     assert main(["diagram", str(tmp_path), "--format", "dot", "--stage", "pruned"]) == 0

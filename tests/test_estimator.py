@@ -10,7 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from symkan.data import from_arrays
 from symkan.estimator import SymKANRegressor
 from symkan.kan import KAN
-from symkan.pareto import pareto_front
+from symkan.search.pareto import pareto_front
 from symkan.pipeline import Candidate, FitResult
 
 # Fast settings for the check suite: it fits ~60 times on tiny tables.

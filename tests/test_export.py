@@ -99,9 +99,9 @@ def test_python_export_golden():
 
 
 def test_latex_export_is_the_latex_module():
-    import symkan.latex
+    import symkan.export.latex
 
-    assert to_latex is symkan.latex.to_latex
+    assert to_latex is symkan.export.latex.to_latex
     assert to_latex(sympy.Symbol("theta", real=True) ** 2) == r"\theta^{2}"
 
 
@@ -120,7 +120,7 @@ def test_unknown_variable_is_named():
 
 def test_cli_export(tmp_path, capsys):
     from symkan.cli import main
-    from symkan.persist import save
+    from symkan.outputs.persist import save
 
     fitted = hand_fitted((2, 1), names=("a", "b"))[0]
     save(fitted, tmp_path)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from symkan import spline
+from symkan.kan import spline
 from symkan.errors import InputError
 from symkan.kan import KAN, KANLayer
-from symkan.prune import edge_scores, prune
-from symkan.train import TrainConfig, resolve_device, train
+from symkan.kan.prune import edge_scores, prune
+from symkan.kan.train import TrainConfig, resolve_device, train
 
 
 def _gen(seed=0):

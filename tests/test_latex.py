@@ -1,10 +1,10 @@
-"""Golden-string tests of symkan.latex."""
+"""Golden-string tests of symkan.export.latex."""
 
 import pytest
 import sympy
 
 from symkan.errors import InputError
-from symkan.latex import SymkanLatexPrinter, to_latex
+from symkan.export.latex import SymkanLatexPrinter, to_latex
 
 x, y = sympy.symbols("x y", real=True)
 theta = sympy.Symbol("theta", real=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.pareto import pareto_front, scores, select, simpler_forms
+from symkan.search.pareto import pareto_front, scores, select, simpler_forms
 from symkan.pipeline import Candidate
 
 x = sympy.Symbol("x", real=True)

@@ -11,7 +11,7 @@ from _fitted import hand_fitted
 
 import symkan
 from symkan.errors import InputError
-from symkan.persist import META, TENSORS, from_result, load, save
+from symkan.outputs.persist import META, TENSORS, from_result, load, save
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def test_load_save_predicts_identically(pair, saved):
 
 
 def test_fit_result_round_trip_and_run_folder_loads(pair, tmp_path):
-    from symkan.artifacts import run_files
-    from symkan.report import write_run
+    from symkan.outputs.artifacts import run_files
+    from symkan.outputs.report import write_run
 
     result = pair[1]
     files, _ = run_files(result)

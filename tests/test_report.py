@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from symkan import report
-from symkan.report import report_markdown, write_run
+from symkan.outputs import report
+from symkan.outputs.report import report_markdown, write_run
 
 
 def _edge(layer, i, j, name, a, b, c, d, r2) -> dict:
@@ -238,7 +238,7 @@ def test_out_dir_that_is_a_file_is_rejected(tmp_path):
 
 
 def test_markdown_shows_the_plots_when_written(result):
-    from symkan.report import _FIGURES
+    from symkan.outputs.report import _FIGURES
 
     names = {name for name, _ in _FIGURES}
     md = report_markdown(result, files=names | {"diagram.svg"})
@@ -251,8 +251,8 @@ def test_html_report_is_self_contained(result):
 
     import sympy
 
-    from symkan import plots
-    from symkan.htmlreport import formula_mathml, report_html
+    from symkan.outputs import plots
+    from symkan.outputs.htmlreport import formula_mathml, report_html
 
     x = sympy.Symbol("x_1", real=True)
     page = report_html(
@@ -280,7 +280,7 @@ def test_html_report_is_self_contained(result):
 
 
 def test_html_escapes_text(result):
-    from symkan.htmlreport import report_html
+    from symkan.outputs.htmlreport import report_html
 
     page = report_html({**result, "target": "<b>y</b>", "formula": "a<b & c"})
     assert "<b>y</b>" not in page and "&lt;b&gt;y&lt;/b&gt;" in page
@@ -288,7 +288,7 @@ def test_html_escapes_text(result):
 
 
 def test_write_files_adds_without_removing(tmp_path):
-    from symkan.report import write_files
+    from symkan.outputs.report import write_files
 
     (tmp_path / "keep.txt").write_text("k")
     write_files(tmp_path, {"sub/a.svg": "<svg/>", "b.bin": b"\x00"})
@@ -307,7 +307,7 @@ def test_run_files_has_report_html_and_model(tmp_path):
     sys.path.insert(0, os.path.dirname(__file__))
     from _fitted import hand_fitted
 
-    from symkan.artifacts import run_files
+    from symkan.outputs.artifacts import run_files
 
     files, notes = run_files(hand_fitted((2, 2, 1), names=("a", "b"))[1])
     assert {"report.html", "report.md", "model.json", "model.safetensors", "result.json",

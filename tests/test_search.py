@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.decompose import Node
+from symkan.search.decompose import Node
 from symkan.formula import complexity, evaluate
 from symkan.search.finalize import finalize
 from symkan.search.levers.groups import find_groups

@@ -11,7 +11,8 @@ import torch
 
 from symkan.errors import InputError
 from symkan.symbolic import fit as fit_module
-from symkan.symbolic.fit import EdgeFits, choose, fit_edge_naive, fit_edges
+from symkan.symbolic.choice import choose, fit_edge_naive
+from symkan.symbolic.fit import EdgeFits, fit_edges
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive, U, make_library, symmetries
 
 N = 256

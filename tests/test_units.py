@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 from symkan.errors import InputError
-from symkan.units import dimension_vector, reduce, units_for
+from symkan.search.units import dimension_vector, reduce, units_for
 
 # AI Feynman's basis: exponents of m, s, kg, K, V
 FEYNMAN = {

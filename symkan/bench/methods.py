@@ -5,7 +5,7 @@ dataset's variable names), its predictions, complexity and the device it ran on.
 
 * ``symkan``: `symkan.pipeline.fit` with default settings (and the run's time budget);
 * ``symkan-units``: the same, also given every column's units from the problem table,
-  so it first reduces the law by dimensional analysis (`symkan.units`);
+  so it first reduces the law by dimensional analysis (`symkan.search.units`);
 * ``operon``: Operon (``pyoperon``, the optional ``operon`` extra) with the settings of
   `OPERON_SETTINGS`, on the same rows; its model string is read back with
   `symkan.formula.parse_formula`, so both are judged by the same code.
@@ -19,9 +19,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
+from symkan.bench.special import special_record
 from symkan.data import Dataset
 from symkan.errors import InputError
-from symkan.formula import complexity, evaluate, parse_formula
+from symkan.formula.expression import complexity
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
+from symkan.pipeline import FitConfig
+from symkan.pipeline import fit as pipeline_fit
 
 # Operon as configured for the side-by-side table: 500k evaluations, two threads (the
 # machine's cores), the usual arithmetic plus the unary functions Feynman laws use.
@@ -71,17 +76,12 @@ def fit(method: str, data: Dataset, config, problem=None) -> Fitted:
 
 
 def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
-    from symkan.pipeline import FitConfig
-    from symkan.pipeline import fit as pipeline_fit
-
     settings = FitConfig(seed=0, time_budget=config.time_budget, device="auto", units=units)
     if config.fast:
         settings = replace(settings, grid_sizes=(3, 5), steps=15, methods=("additive", "kan"))
     result = pipeline_fit(data, settings)
     extra = None
     if config.suite == "special":
-        from symkan.bench.special import special_record
-
         def extra(problem, data, test, result=result):
             return special_record(problem, result, data, test)
 

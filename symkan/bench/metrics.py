@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from symkan.constants import round_floats
-from symkan.formula import evaluate
+from symkan.formula.numeric import round_floats
+from symkan.formula.numeric import evaluate
 
 LEVELS: tuple[str, ...] = ("exact", "symbolic", "numeric", "different")
 

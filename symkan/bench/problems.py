@@ -41,9 +41,11 @@ from pathlib import Path
 import numpy as np
 import sympy
 
+from symkan.bench.evaluators import scipy_function
 from symkan.data import Dataset, from_arrays
 from symkan.errors import InputError
-from symkan.formula import evaluate, parse_formula
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
 
 #: The suites, in the order an unqualified problem name is looked up.
 SUITES: tuple[str, ...] = ("feynman", "bonus", "special", "kan-paper")
@@ -108,8 +110,6 @@ class Problem:
         """The formula at the rows of ``X`` (n, len(variables)) → (n,)."""
         X = np.asarray(X, dtype=np.float64)
         if self.kind == "scipy":
-            from symkan.bench.evaluators import scipy_function
-
             return scipy_function(self.formula, self.variables)(X)
         return evaluate(self.expr, self.symbols(), X)
 

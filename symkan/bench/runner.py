@@ -24,11 +24,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
+from symkan.bench import methods
+from symkan.bench.methods import OPERON_SETTINGS
 from symkan.bench.metrics import match_level
 from symkan.bench.problems import Problem, load_suite
+from symkan.bench.summary import summary_markdown
 from symkan.errors import InputError
+from symkan.formula.numeric import r2, rmse_of
 
 METHODS = ("symkan", "symkan-units", "operon")
 
@@ -98,8 +100,6 @@ def load_records(path: Path) -> list[dict]:
 
 def run_task(task: Task, config: BenchConfig) -> dict:
     """Fit one task and judge it; failures become records with level ``"error"``."""
-    from symkan.bench import methods
-
     p = task.problem
     data = p.sample(config.n, seed=task.seed, noise=config.noise)
     test = p.sample(config.n_test, seed=10_000 + task.seed)
@@ -115,8 +115,8 @@ def run_task(task: Task, config: BenchConfig) -> dict:
         level = ("n/a" if p.kind == "scipy"
                  else match_level(fitted.expr, p.expr, p.symbols(), p.low, p.high))
         record.update(
-            found=str(fitted.expr), level=level, r2=_r2(pred, test.y),
-            rmse=float(np.sqrt(np.mean((pred - test.y) ** 2))),
+            found=str(fitted.expr), level=level, r2=r2(pred, test.y),
+            rmse=rmse_of(pred, test.y),
             complexity=fitted.complexity, seconds=round(seconds, 2), device=fitted.device,
             **({"lever": fitted.method, "timings": fitted.timings} if fitted.timings else {}),
             **fitted.extra(p, data, test),
@@ -127,11 +127,6 @@ def run_task(task: Task, config: BenchConfig) -> dict:
                       seconds=round(time.perf_counter() - start, 2), device=None)
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in record.items()}
-
-
-def _r2(pred: np.ndarray, y: np.ndarray) -> float:
-    ss = float(np.sum((y - y.mean()) ** 2))
-    return float(1 - np.sum((pred - y) ** 2) / ss) if ss > 0 else math.nan
 
 
 def _init_worker() -> None:
@@ -182,7 +177,6 @@ def run(
     records = sorted(folder.values(), key=lambda r: (methods.get(r["method"], 99),
                                                      problems.get(r["problem"], 10**6),
                                                      int(r["seed"])))
-    from symkan.bench.summary import summary_markdown
 
     (out_dir / "summary.md").write_text(
         summary_markdown(records, config, read_meta(out_dir)), encoding="utf-8")
@@ -255,8 +249,6 @@ def _write_meta(out_dir: Path, config: BenchConfig, workers: int, scheduler: str
 def _threads(method: str, config: BenchConfig) -> int:
     """Threads one task of ``method`` runs on (Operon's own; torch's for symkan)."""
     if method == "operon":
-        from symkan.bench.methods import OPERON_SETTINGS
-
         return 1 if config.fast else int(OPERON_SETTINGS["n_threads"])
     return int(os.environ.get("SYMKAN_THREADS", "1"))
 

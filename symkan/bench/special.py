@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from symkan.data import Dataset
-from symkan.formula import evaluate
+from symkan.formula.numeric import evaluate, rmse_of
 
 #: Paper columns copied from ``special_functions.csv`` into every record.
 PAPER_COLUMNS: tuple[str, ...] = (
@@ -131,7 +131,7 @@ def mlp_baseline(
     with torch.no_grad():
         Xt = torch.as_tensor((test.X - mx) / sx, dtype=torch.float64)
         pred = model(Xt).numpy() * sy + my
-    rmse = float(np.sqrt(np.mean((pred - test.y) ** 2)))
+    rmse = rmse_of(pred, test.y)
     return MLPResult(rmse, mlp_param_count(widths), widths, time.perf_counter() - start)
 
 
@@ -172,8 +172,8 @@ def special_record(problem, result, dataset: Dataset, test, *, seed: int = 0,
     return {
         "kan_shape": _shape(result.widths),
         "kan_params": kan_params,
-        "kan_rmse": _rmse(kan_pred, test.y),
-        "formula_rmse": _rmse(formula_pred, test.y),
+        "kan_rmse": rmse_of(kan_pred, test.y),
+        "formula_rmse": rmse_of(formula_pred, test.y),
         "mlp_rmse": mlp.rmse,
         "mlp_params": mlp.params,
         "mlp_shape": _shape(mlp.widths),
@@ -227,10 +227,6 @@ def special_table(records: Sequence[dict]) -> str:
 
 def _shape(widths: Sequence[int]) -> str:
     return "[" + ",".join(str(int(w)) for w in widths) + "]"
-
-
-def _rmse(pred: np.ndarray, y: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(pred) - y) ** 2)))
 
 
 def _number(text: str):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 
+from symkan.bench.special import special_table
+
 SYMBOLIC_LEVELS = ("exact", "symbolic")
 
 
@@ -113,8 +115,6 @@ def summary_markdown(records: Sequence[Mapping], config, meta: Mapping | None = 
         parts.append(f"- **{method}**: {info.get('machine', '')}; workers: {info.get('workers')}")
     parts += ["", headline_table(records, meta), ""]
     if config.suite == "special":
-        from symkan.bench.special import special_table
-
         parts += ["## Special functions beside the KAN paper", "", special_table(records), ""]
     parts += ["## Per problem", "", problem_table(records), ""]
     return "\n".join(parts)

@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from symkan.bench.runner import BenchConfig, read_meta, tasks
+from symkan.bench.runner import run as run_bench
+from symkan.bench.summary import headline_table
 from symkan.errors import InputError
 
 
@@ -66,10 +69,6 @@ def _clock(seconds: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symkan.bench.runner import BenchConfig, tasks
-    from symkan.bench.runner import run as run_bench
-    from symkan.bench.summary import headline_table
-
     methods = tuple(m.strip() for m in args.method.split(",") if m.strip())
     config = BenchConfig(
         suite=args.suite, methods=methods, limit=args.limit,
@@ -97,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"symkan: interrupted; finished problems are kept in {out}/results.jsonl, "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    from symkan.bench.runner import read_meta
 
     print(headline_table(records, read_meta(out)))
     print(f"\nsummary: {out / 'summary.md'}")

@@ -20,6 +20,12 @@ import argparse
 import re
 from pathlib import Path
 
+from symkan.bench.metrics import judge
+from symkan.bench.problems import get_problem
+from symkan.data import load_csv
+from symkan.errors import InputError
+from symkan.formula.parse import FUNCTIONS, parse_formula
+
 DEFAULT_BOX = (1.0, 5.0)
 
 
@@ -41,10 +47,6 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sympy
-
-    from symkan.bench.metrics import judge
-    from symkan.errors import InputError
-    from symkan.formula import parse_formula
 
     true_p, found_p = _problem(args.true), _problem(args.found)
     true_text = true_p.formula if true_p else args.true
@@ -80,9 +82,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _problem(text: str):
     """The benchmark problem called ``text``, or None if ``text`` is not a problem name."""
-    from symkan.bench.problems import get_problem
-    from symkan.errors import InputError
-
     if not re.fullmatch(r"[\w-]+:[\w.\- ]+|[IV]+\.[\d.]+[a-z]*|test_\d+", text.strip()):
         return None
     try:
@@ -99,19 +98,13 @@ def _problem(text: str):
 
 def _names_in(text: str) -> list[str]:
     """Identifiers of ``text`` in order of appearance, without functions and ``pi``."""
-    from symkan.formula import _FUNCTIONS
-
     names = re.findall(r"[A-Za-z_]\w*", text)
-    return [n for n in names if n not in _FUNCTIONS and n != "pi"]
+    return [n for n in names if n not in FUNCTIONS and n != "pi"]
 
 
 def _domain(data: Path | None, problem, names: list[str]):
     """(low, high, description) of the box for ``names``."""
-    from symkan.errors import InputError
-
     if data is not None:
-        from symkan.data import load_csv
-
         ds = load_csv(data)
         columns = {n: ds.X[:, i] for i, n in enumerate(ds.feature_names)}
         columns[ds.target_name] = ds.y

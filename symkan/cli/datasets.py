@@ -16,6 +16,9 @@ import io
 import sys
 from pathlib import Path
 
+from symkan.bench.problems import SUITES, get_problem, load_suite
+from symkan.errors import InputError
+
 
 def add_parser(sub) -> None:
     ds = sub.add_parser(
@@ -39,8 +42,6 @@ def add_parser(sub) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from symkan.bench.problems import SUITES, load_suite
-
     suites = [args.suite] if args.suite else list(SUITES)
     rows = [(p.qualified_name, " ".join(p.variables), p.formula)
             for s in suites for p in load_suite(s)]
@@ -83,9 +84,6 @@ def default_out(problem) -> str:
 
 
 def run_make(args: argparse.Namespace) -> int:
-    from symkan.bench.problems import get_problem
-    from symkan.errors import InputError
-
     problem = get_problem(args.name)
     out = args.out if args.out is not None else default_out(problem)
     if out != "-":

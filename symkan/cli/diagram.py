@@ -6,6 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.outputs.diagram import draw, to_dot
+from symkan.outputs.persist import load
+from symkan.outputs.report import write_files
+from symkan.outputs.views import diagram_title, network_view
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("diagram", help="draw the network of a run folder (Graphviz)")
@@ -20,11 +25,6 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import dataclasses
-
-    from symkan.diagram import draw, to_dot
-    from symkan.persist import load
-    from symkan.report import write_files
-    from symkan.views import diagram_title, network_view
 
     model = load(args.run_dir)
     view = network_view(model, args.stage)

@@ -7,6 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.export import export
+from symkan.outputs.persist import load
+from symkan.outputs.report import write_files
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("export", help="print a run's formula as LaTeX or code")
@@ -19,10 +23,6 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symkan.export import export
-    from symkan.persist import load
-    from symkan.report import write_files
-
     model = load(args.run_dir)
     text = export(model.expr, model.feature_names, args.to, target=model.target_name,
                   precision=args.precision)

@@ -15,7 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from symkan.cli.progress import Progress
+from symkan.data import load_csv
 from symkan.errors import InputError
+from symkan.outputs.artifacts import run_files
+from symkan.outputs.report import write_run
+from symkan.pipeline import FitConfig, fit
 
 
 def add_parser(sub) -> None:
@@ -91,11 +95,6 @@ def _front_table(result) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symkan.artifacts import run_files
-    from symkan.data import load_csv
-    from symkan.pipeline import FitConfig, fit
-    from symkan.report import write_run
-
     progress = Progress(args.quiet)
     if not args.time_budget > 0:
         raise InputError(f"--time-budget {args.time_budget:g}: give a positive number of "

@@ -1,4 +1,7 @@
-"""Helpers shared by the export targets: safe code names, float rounding, checks."""
+"""Helpers shared by the export targets: safe code names and checks.
+
+Floats are rounded by `symkan.formula.numeric.rounded`.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +21,6 @@ def check_precision(precision: int | None, *, allow_none: bool = False) -> None:
             f"precision={precision!r} must be a positive integer number of significant "
             "digits, e.g. 4" + (" (or None for every digit)" if allow_none else "")
         )
-
-
-def rounded(expr: sympy.Expr, precision: int | None) -> sympy.Expr:
-    """``expr`` with every Float rounded to ``precision`` significant digits (None: as is)."""
-    if precision is None:
-        return expr
-    return expr.xreplace(
-        {f: sympy.Float(float(f"{float(f):.{precision}g}")) for f in expr.atoms(sympy.Float)}
-    )
 
 
 def code_names(names: Sequence[str], reserved: Iterable[str] = ()) -> dict[str, str]:

@@ -34,7 +34,8 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
-from symkan.export._names import check_names, check_precision, code_names, rounded
+from symkan.export._names import check_names, check_precision, code_names
+from symkan.formula.numeric import rounded
 from symkan.export.sympy_code import exact_str
 
 __all__ = ["numpy_function", "to_numpy", "to_python", "to_torch", "torch_module"]

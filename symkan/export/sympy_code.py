@@ -26,7 +26,8 @@ from collections.abc import Sequence
 import sympy
 from sympy.printing.str import StrPrinter
 
-from symkan.export._names import check_precision, code_names, rounded
+from symkan.export._names import check_precision, code_names
+from symkan.formula.numeric import rounded
 
 __all__ = ["exact_str", "to_sympy"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from symkan import constants
+from symkan import formula
 from symkan.formula import complexity, tidy
 
 # above this complexity a formula is not expanded (the expansion would explode), only
@@ -46,19 +46,19 @@ def finalize(
         Xa, ya = Xa[keep], ya[keep]
 
     def clean(e: sympy.Expr) -> sympy.Expr:
-        e = constants.refit_constants(e, symbols, X, y)
-        if constants.rmse(e, symbols, X, y) > 0.05 * scale:
+        e = formula.refit_constants(e, symbols, X, y)
+        if formula.rmse(e, symbols, X, y) > 0.05 * scale:
             return e  # a poor fit: simplifying it term by term is not worth the time
-        e = constants.linearize_functions(e, symbols, X, y)
-        e = constants.drop_negligible_terms(e, symbols, X, y)
-        return constants.snap_constants(e, symbols, Xa, ya)
+        e = formula.linearize_functions(e, symbols, X, y)
+        e = formula.drop_negligible_terms(e, symbols, X, y)
+        return formula.snap_constants(e, symbols, Xa, ya)
 
     if complexity(expr) > _CLEAN_LIMIT:
-        return constants.refit_constants(expr, symbols, X, y, max_nfev=50)  # a numeric law
+        return formula.refit_constants(expr, symbols, X, y, max_nfev=50)  # a numeric law
     expr = clean(expr)
     if complexity(expr) > _EXPAND_LIMIT:
         return expr
-    expanded = constants.canonicalize(expr)
+    expanded = formula.canonicalize(expr)
     if complexity(expanded) <= _EXPAND_LIMIT:
         expr = clean(expanded)
-    return tidy(constants.canonicalize(expr)) if complexity(expr) <= 60 else expr
+    return tidy(formula.canonicalize(expr)) if complexity(expr) <= 60 else expr

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from symkan.kan import KAN, KANLayer
-from symkan.prune import Pruned, prune_greedy
+from symkan.kan.network import KAN, KANLayer
+from symkan.kan.prune import Pruned, prune_greedy
 from symkan.search.types import FitConfig
-from symkan.spline import fit_coefficients, uniform_grid
-from symkan.train import TrainConfig, train
+from symkan.kan.spline import fit_coefficients, uniform_grid
+from symkan.kan.train import TrainConfig, train
 
 Progress = Callable[[str, dict], None]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import sympy
 import torch
 
-from symkan import constants
+from symkan import formula
 from symkan.formula import complexity
 from symkan.search.finalize import finalize
 from symkan.search.levers import ALL
@@ -133,7 +133,7 @@ class Solver:
         try:
             expr = finalize(expr, problem.symbols, (problem.X, problem.y),
                             (problem.Xv, problem.yv))
-            loss = constants.rmse(expr, problem.symbols, problem.Xv, problem.yv)
+            loss = formula.rmse(expr, problem.symbols, problem.Xv, problem.yv)
         except _ERRORS as err:
             if problem.depth == 0:
                 self.progress("candidate", method=method, error=str(err))

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from symkan.decompose import SeparabilityConfig
+from symkan.search.decompose import SeparabilityConfig
 from symkan.errors import InputError
-from symkan.prune import PruneConfig
+from symkan.kan.prune import PruneConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
 LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable", "kan")
@@ -48,7 +48,7 @@ class FitConfig:
     model_selection: str = "best"  # which formula of the Pareto front is returned
     restarts: int = 0  # extra KAN runs (new seed, wider, stronger pruning) if none is exact
     # column name → units ("m/s", "kg*m^2/s^2", "1"; or exponent vectors over one basis):
-    # with them the law is first reduced by dimensional analysis (`symkan.units`)
+    # with them the law is first reduced by dimensional analysis (`symkan.search.units`)
     units: Mapping[str, str | tuple[float, ...]] | None = None
     max_depth: int = 2  # how deep reducers may nest sub-problems
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from symkan.kan import KAN
+from symkan.kan.network import KAN
 from symkan.symbolic.fit import fit_edges
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from symkan.formula.numeric import rmse_of
 from symkan.symbolic.fit import fit_edges
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 
@@ -106,7 +107,7 @@ def _options(
                     pred = sign_y * np.exp(inner)
                 cands.append((expr, pred, prim.complexity + _EXP_COST, f"exp:{name}"))
     for expr, pred, cost, label in cands:
-        err = float(np.sqrt(np.mean((pred - y) ** 2)))
+        err = rmse_of(pred, y)
         if np.isfinite(err):
             out.append(LeafFit(expr, err, cost, label))
     return out

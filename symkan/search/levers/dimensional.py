@@ -1,7 +1,7 @@
 """Reducer ``units``: dimensional analysis when the columns' units are given.
 
 The law is written as a monomial carrying the target's units times a function of the
-dimensionless groups (Buckingham π, `symkan.units.reduce`); that smaller problem, on the
+dimensionless groups (Buckingham π, `symkan.search.units.reduce`); that smaller problem, on the
 same rows, is solved by the same solver and its formulas are mapped back to the columns.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import sympy
 
-from symkan import units
+from symkan.search import units
 from symkan.search.types import Lever, Problem
 
 

@@ -1,7 +1,7 @@
 """Reducer ``separable``: split the law into sums and products on a KAN surrogate.
 
 An unpruned KAN surrogate is trained on the problem's rows; mixed differences split it
-into a tree of sums, products and products with an offset (`symkan.decompose`). Each
+into a tree of sums, products and products with an offset (`symkan.search.decompose`). Each
 one-variable leaf is fitted symbolically on the surrogate's restricted function, keeping
 a few forms; each non-separable block becomes a sub-problem on the REAL rows — its
 target is the rows' ``y`` with the rest of the tree peeled off (divided out of a
@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 import sympy
 
-from symkan import constants
-from symkan.decompose import Node, restricted, separate
+from symkan import formula
+from symkan.search.decompose import Node, restricted, separate
 from symkan.formula import complexity
 from symkan.search.networks import as_function, train_surrogate
 from symkan.search.types import Lever, Problem
@@ -39,7 +39,7 @@ def _trees(problem: Problem, solver):
     model, _ = train_surrogate(X, y, config, solver.device, solver.on_progress,
                                check=solver.check)
     f = as_function(model, solver.device)
-    eps = constants.rmse_of(f(problem.Xv), problem.yv) / problem.scale
+    eps = formula.rmse_of(f(problem.Xv), problem.yv) / problem.scale
     low, high = X.min(0), X.max(0)
     trees: list[Node] = []
     for rule, mult in [("gap", 1.5)] + [("fixed", m) for m in (1.5, 3.0, 6.0)]:
@@ -152,9 +152,9 @@ def _block_forms(block: Node, tree: Node, f, forms, problem: Problem,
 
 def _score(expr, problem: Problem) -> tuple[float, sympy.Expr]:
     try:
-        fitted = constants.refit_constants(expr, problem.symbols, problem.X, problem.y,
+        fitted = formula.refit_constants(expr, problem.symbols, problem.X, problem.y,
                                            max_nfev=100)
-        return constants.rmse(fitted, problem.symbols, problem.Xv, problem.yv), fitted
+        return formula.rmse(fitted, problem.symbols, problem.Xv, problem.yv), fitted
     except _ERRORS:
         return float("inf"), expr
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from symkan.kan import KAN
+from symkan.kan.network import KAN
+from symkan.kan.train import TrainConfig, train
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,6 @@ def prune_greedy(
     use. The result is the smallest graph found that still fits, not merely the one a
     fixed threshold gives.
     """
-    from symkan.train import TrainConfig, train  # a later stage, used only for this search
 
     def mse(m: KAN, inputs: tuple[int, ...]) -> float:
         with torch.no_grad():

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from symkan.errors import InputError
-from symkan.kan import KAN
+from symkan.kan.network import KAN
 
 
 @dataclass(frozen=True)

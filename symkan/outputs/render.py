@@ -1,4 +1,4 @@
-"""Run Graphviz's ``dot`` on DOT text: the optional rendering step of `symkan.diagram`.
+"""Run Graphviz's ``dot`` on DOT text: the optional rendering step of `symkan.outputs.diagram`.
 
 `render` pipes DOT text (and the edge pictures it refers to) through ``dot`` and returns
 the bytes; for SVG the pictures are embedded as data URIs, so the file stands alone.

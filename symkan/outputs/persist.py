@@ -43,8 +43,11 @@ import torch
 from symkan.data import train_test_split
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
-from symkan.formula import evaluate, parse_formula
-from symkan.kan import KAN, KANLayer
+from symkan.formula.numeric import evaluate
+from symkan.formula.parse import parse_formula
+from symkan.kan.network import KAN, KANLayer
+from symkan.outputs.record import result_record
+from symkan.outputs.report import write_files
 from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 
 __all__ = ["FORMAT", "VERSION", "FittedModel", "from_result", "load", "model_files", "save"]
@@ -107,8 +110,6 @@ class FittedModel:
 def from_result(result, record: Mapping | None = None) -> FittedModel:
     """A `FittedModel` from a `symkan.pipeline.FitResult` (``record``: its result.json)."""
     if record is None:
-        from symkan.artifacts import result_record
-
         record = result_record(result)
     ds = result.dataset
     _, test = train_test_split(ds, float(result.settings.get("test_fraction", 0.2)),
@@ -193,8 +194,6 @@ def save(model, path: str | os.PathLike[str]) -> pathlib.Path:
     other files in it are left alone; each file is replaced atomically.
     Returns the folder.
     """
-    from symkan.report import write_files
-
     return write_files(path, model_files(model))
 
 

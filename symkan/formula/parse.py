@@ -1,11 +1,7 @@
-"""From a snapped network to a sympy formula, and formulas to and from text.
+"""Reading a user's or a stored formula without ever evaluating code.
 
-* `network_expression` composes the edges of a `SnappedKAN` layer by layer, undoing the
-  input and output scaling, so the result is in the data's own variables.
-* `complexity` counts nodes of the expression tree (as PySR does).
-* `parse_formula` reads a user's or a stored formula without ever evaluating code: it walks
-  Python's AST and builds sympy objects from a short allow-list.
-* `evaluate` computes a formula on data, always returning an ``(n,)`` array.
+`parse_formula` walks Python's AST and builds sympy objects from a short allow-list:
+numbers, names, ``+ - * / ** ^`` and the functions of `FUNCTIONS`.
 """
 
 from __future__ import annotations
@@ -15,83 +11,15 @@ import io
 import keyword
 import math
 import tokenize
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-import numpy as np
 import sympy
 
 from symkan.errors import InputError
-from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
-from symkan.symbolic.snap import SnappedKAN
 
+__all__ = ["FUNCTIONS", "parse_formula"]
 
-def network_expression(
-    snapped: SnappedKAN,
-    symbols: Sequence[sympy.Symbol],
-    library: Mapping[str, Primitive] = DEFAULT_LIBRARY,
-) -> sympy.Expr:
-    """The formula a snapped network computes, in the raw input variables.
-
-    ``symbols[i]`` stands for input ``i`` of the network (after pruning).
-    """
-    nodes: list[sympy.Expr] = [
-        (s - sympy.Float(shift)) / sympy.Float(scale)
-        for s, shift, scale in zip(symbols, snapped.in_shift, snapped.in_scale)
-    ]
-    for layer, width in enumerate(snapped.widths[1:]):
-        nxt: list[sympy.Expr] = [sympy.Integer(0)] * width
-        for e in snapped.edges:
-            if e.layer != layer:
-                continue
-            prim = library[e.name]
-            arg = sympy.Float(e.a) * nodes[e.i] + sympy.Float(e.b)
-            term = sympy.Float(e.c) * prim.sympy(arg) + sympy.Float(e.d)
-            nxt[e.j] = nxt[e.j] + term
-        nodes = nxt
-    return nodes[0] * sympy.Float(snapped.out_scale) + sympy.Float(snapped.out_shift)
-
-
-def complexity(expr: sympy.Expr) -> int:
-    """Number of nodes in the expression tree (symbols, numbers and operators)."""
-    return sum(1 for _ in sympy.preorder_traversal(expr))
-
-
-def tidy(expr: sympy.Expr, max_complexity: int = 40) -> sympy.Expr:
-    """The least complex of a few equal rewritings (`cancel`, `factor_terms`, `together`).
-
-    Cheap, exact algebra only: ``-2*d2/(-2*n - 2*d2/d1)`` becomes ``d1*d2/(d1*n + d2)``
-    and ``G*m1*m2/r2 - G*m1*m2/r1`` becomes ``G*m1*m2*(1/r2 - 1/r1)``. Larger formulas are
-    returned as they are.
-
-    >>> a, b = sympy.symbols("a b", positive=True)
-    >>> tidy(-2 * b / (-2 * a - 2 * b / a))
-    a*b/(a**2 + b)
-    """
-    if complexity(expr) > max_complexity:
-        return expr
-    options = [expr]
-    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
-        try:
-            options.append(rewrite(expr))
-        except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
-            continue
-    return min(options, key=lambda e: (complexity(e), len(str(e))))
-
-
-def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> np.ndarray:
-    """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,)."""
-    fn = sympy.lambdify(list(symbols), expr, modules="numpy")
-    with np.errstate(all="ignore"):
-        out = fn(*[X[:, i] for i in range(X.shape[1])])
-    out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)
-    if np.iscomplexobj(out):
-        out = np.where(np.abs(out.imag) < 1e-12, out.real, np.nan)
-    return np.broadcast_to(out, (X.shape[0],)).astype(np.float64)
-
-
-# --- reading formulas safely -------------------------------------------------------------
-
-_FUNCTIONS: dict[str, sympy.FunctionClass] = {
+FUNCTIONS: dict[str, sympy.FunctionClass] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot,
     "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
     "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
@@ -154,7 +82,7 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
     except _Rejected as err:
         raise InputError(
             f"formula {text!r} is not plain arithmetic: {err}. Use numbers, variable names, "
-            f"+ - * / ** and the functions {sorted(set(_FUNCTIONS))}"
+            f"+ - * / ** and the functions {sorted(set(FUNCTIONS))}"
         ) from None
 
 
@@ -205,7 +133,7 @@ def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
             return sympy.Symbol(name, real=True)
         if name in _CONSTANTS:
             return _CONSTANTS[name]
-        if name in _FUNCTIONS:
+        if name in FUNCTIONS:
             raise _Rejected(f"function {name!r} used without arguments")
         if allowed is not None:
             raise _Rejected(f"unknown variable {name!r}; variables are {sorted(allowed)}")
@@ -213,10 +141,10 @@ def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
             raise _Rejected(f"name {name!r} is not allowed")
         return sympy.Symbol(name, real=True)
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             what = ast.unparse(node.func)
             raise _Rejected(f"call of {what!r} is not an allowed function")
         if node.keywords or len(node.args) != 1:
             raise _Rejected(f"{node.func.id}() takes exactly one argument")
-        return _FUNCTIONS[node.func.id](_build(node.args[0], allowed))
+        return FUNCTIONS[node.func.id](_build(node.args[0], allowed))
     raise _Rejected(f"{ast.unparse(node)!r} ({type(node).__name__}) is not allowed")

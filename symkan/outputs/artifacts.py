@@ -1,86 +1,39 @@
 """A fitted result → the files of a run folder, as strings and bytes (nothing is written here).
 
-`run_files` is what the CLI hands to `report.write_run`; `result_record` is the JSON record.
+`run_files` is what the CLI hands to `report.write_run`; the JSON record comes from
+`symkan.outputs.record.result_record`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 
-from symkan.diagram import NetworkView, dot_available, draw, to_dot
 from symkan.errors import SymkanError
-from symkan.latex import to_latex
+from symkan.outputs import plots
+from symkan.outputs.diagram import NetworkView, dot_available, draw, to_dot
+from symkan.outputs.htmlreport import formula_mathml, report_html
+from symkan.outputs.persist import from_result, model_files
+from symkan.outputs.record import result_record
+from symkan.outputs.report import report_markdown
+from symkan.outputs.views import diagram_title
+from symkan.outputs.views import network_view as view
 from symkan.pipeline import FitResult
-from symkan.report import report_markdown
 
 
 def network_view(result: FitResult, stage: str = "snapped") -> NetworkView:
     """The network at ``stage`` (trained, pruned, snapped) with edge curves and strengths."""
-    from symkan.persist import from_result
-    from symkan.views import network_view as view
-
     return view(from_result(result), stage)
-
-
-def result_record(result: FitResult) -> dict:
-    """Everything ``result.json`` holds: plain JSON types only."""
-    def num(v: float) -> float | None:
-        return float(v) if math.isfinite(v) else None
-
-    edges = [
-        {"layer": e.layer, "i": e.i, "j": e.j, "name": e.name, "a": e.a, "b": e.b,
-         "c": e.c, "d": e.d, "r2": num(e.r2)}
-        for e in (result.snapped.edges if result.snapped else ())
-    ]
-    return {
-        "formula": str(result.expr),
-        "latex": to_latex(result.expr),
-        "target": result.dataset.target_name,
-        "features": list(result.dataset.feature_names),
-        "used_features": [result.dataset.feature_names[i] for i in result.inputs],
-        "source": result.dataset.source,
-        "r2": num(result.r2),
-        "rmse": num(result.rmse),
-        "network_r2": num(result.network_r2),
-        "complexity": result.complexity,
-        "method": result.method,
-        "seconds": round(result.seconds, 3),
-        "device": result.device,
-        "width": list(result.widths),
-        "candidates": [
-            {"name": c.method, "formula": str(c.expr), "rmse": num(c.val_rmse),
-             "complexity": c.complexity}
-            for c in result.candidates
-        ],
-        "pareto": [  # the front: complexity ↑, held-out RMSE ↓
-            {"complexity": c.complexity, "loss": num(c.val_rmse), "formula": str(c.expr),
-             "latex": to_latex(c.expr), "method": c.method}
-            for c in result.pareto
-        ],
-        "edges": edges,
-        "settings": json.loads(json.dumps(result.settings, default=str)),
-    }
 
 
 def run_files(result: FitResult) -> tuple[dict[str, str | bytes], list[str]]:
     """The run folder's files and a list of notes (e.g. why there is no SVG)."""
-    from symkan.persist import from_result
-
     record = result_record(result)
     return fitted_files(from_result(result, record), record)
 
 
 def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str]]:
-    """The run folder's files for a `symkan.persist.FittedModel` and its record."""
-    import dataclasses
-
-    from symkan import plots
-    from symkan.htmlreport import formula_mathml, report_html
-    from symkan.persist import model_files
-    from symkan.views import diagram_title
-    from symkan.views import network_view as view
-
+    """The run folder's files for a `symkan.outputs.persist.FittedModel` and its record."""
     notes: list[str] = []
     net = view(fitted, "snapped")
     title = diagram_title(fitted, "snapped")

@@ -3,7 +3,7 @@
 `to_dot` is pure: it turns a `NetworkView` (plain data, no torch) into DOT text.
 `render` is the separate, optional step that pipes DOT text through Graphviz's
 ``dot`` binary; it needs ``dot`` on ``PATH`` (check with `dot_available`).
-Neither function touches the file system; `symkan.report.write_run` writes files.
+Neither function touches the file system; `symkan.outputs.report.write_run` writes files.
 
 Layout follows pykan: inputs at the bottom, the output at the top (``rankdir=BT``),
 hidden nodes as small circles (``+`` for a sum node, ``×`` for a multiplication
@@ -13,7 +13,7 @@ dashed and red.
 
 When the edges carry curves (``EdgeView.xs``), every edge becomes a small box in the
 middle of its arrow holding a picture of the learned function with the symbolic fit
-drawn over it (`symkan.plots.edge_svg`) and the fitted formula under it; Graphviz
+drawn over it (`symkan.outputs.plots.edge_svg`) and the fitted formula under it; Graphviz
 places these boxes like nodes, so labels never overlap. `to_dot` only refers to the
 pictures by name (``e<layer>_<i>_<j>.svg``); `edge_images` makes them and `render`
 (or `draw`, which does both) hands them to ``dot`` and embeds them in an SVG as data
@@ -27,9 +27,9 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from symkan import plots
+from symkan.outputs import plots
 from symkan.errors import SymkanError
-from symkan.render import DOT_MISSING, dot_available, render
+from symkan.outputs.render import DOT_MISSING, dot_available, render
 
 __all__ = ["EdgeView", "NetworkView", "dot_available", "draw", "edge_images", "render", "to_dot"]
 

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from symkan import spline
+from symkan.kan import spline
 
 
 class KANLayer(nn.Module):

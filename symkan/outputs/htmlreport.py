@@ -24,8 +24,8 @@ from typing import Any
 import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 
-from symkan.export._names import rounded
-from symkan.report import _num
+from symkan.formula.numeric import rounded
+from symkan.outputs.report import format_number
 
 __all__ = ["formula_mathml", "report_html"]
 
@@ -97,7 +97,7 @@ def report_html(
     Parameters
     ----------
     record : Mapping
-        The run's ``result.json`` (keys as for `symkan.report.report_markdown`).
+        The run's ``result.json`` (keys as for `symkan.outputs.report.report_markdown`).
     mathml : str, optional
         The formula as a MathML ``<math>`` element (`formula_mathml`).
     diagram_svg : str, optional
@@ -135,10 +135,10 @@ def report_html(
 
     out.append("<h2>Metrics</h2>")
     metrics = [
-        ("R² (held-out rows)", _num(record.get("r2"), 8)),
-        ("RMSE (held-out rows)", _num(record.get("rmse"))),
-        ("R² of the formula against the pruned network", _num(record.get("network_r2"), 8)),
-        ("complexity (expression-tree nodes)", _num(record.get("complexity"))),
+        ("R² (held-out rows)", format_number(record.get("r2"), 8)),
+        ("RMSE (held-out rows)", format_number(record.get("rmse"))),
+        ("R² of the formula against the pruned network", format_number(record.get("network_r2"), 8)),
+        ("complexity (expression-tree nodes)", format_number(record.get("complexity"))),
         ("method that found it", record.get("method")),
         ("pruned network widths", json.dumps(record.get("width")) if record.get("width") else None),
     ]
@@ -170,7 +170,7 @@ def report_html(
         out.append('<p class="note">Each edge computes <code>c·f(a·x + b) + d</code> of its '
                    "layer's input x; R² is the fit of that form to the learned curve.</p>")
         rows = [[e.get("layer"), e.get("i"), e.get("j"), e.get("name"),
-                 *(_num(e.get(k)) for k in ("a", "b", "c", "d")), _num(e.get("r2"), 4)]
+                 *(format_number(e.get(k)) for k in ("a", "b", "c", "d")), format_number(e.get("r2"), 4)]
                 for e in edges]
         out.append(_table(["layer", "from", "to", "f", "a", "b", "c", "d", "R²"], rows,
                           {0, 1, 2, 4, 5, 6, 7, 8}))
@@ -210,9 +210,9 @@ def _mathml_with_target(mathml: str, target: str) -> str:
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return _num(value)
+        return format_number(value)
     return value if isinstance(value, str) or value is None else json.dumps(value, default=str)
 
 
 def _seconds(value: Any) -> str | None:
-    return None if value is None else f"{_num(value, 4)} s"
+    return None if value is None else f"{format_number(value, 4)} s"

@@ -85,11 +85,11 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
     out += ["```text", f"{target} = {result['formula']}", "```", ""]
 
     out += ["## Metrics", "", "| metric | value |", "|---|---|"]
-    out.append(f"| R² (held-out) | {_num(result.get('r2'), 8)} |")
-    out.append(f"| RMSE (held-out) | {_num(result.get('rmse'))} |")
-    out.append(f"| complexity | {_num(result.get('complexity'))} |")
+    out.append(f"| R² (held-out) | {format_number(result.get('r2'), 8)} |")
+    out.append(f"| RMSE (held-out) | {format_number(result.get('rmse'))} |")
+    out.append(f"| complexity | {format_number(result.get('complexity'))} |")
     seconds = result.get("seconds")
-    out.append(f"| time | {_MISSING if seconds is None else _num(seconds, 4) + ' s'} |")
+    out.append(f"| time | {_MISSING if seconds is None else format_number(seconds, 4) + ' s'} |")
     out.append(f"| device | {_cell(result.get('device'))} |")
     out.append("")
 
@@ -134,8 +134,8 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
                 src,
                 dst,
                 _code(e["name"]) if e.get("name") is not None else _MISSING,
-                *(_num(e.get(k)) for k in ("a", "b", "c", "d")),
-                _num(e.get("r2"), 4),
+                *(format_number(e.get(k)) for k in ("a", "b", "c", "d")),
+                format_number(e.get("r2"), 4),
             ]
             out.append("| " + " | ".join(row) + " |")
         out.append("")
@@ -154,8 +154,8 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
                 str(rank),
                 _cell(cand.get("name")),
                 _code(formula) if formula is not None else _MISSING,
-                _num(cand.get("rmse")),
-                _num(cand.get("complexity")),
+                format_number(cand.get("rmse")),
+                format_number(cand.get("complexity")),
             ]
             out.append("| " + " | ".join(row) + " |")
         out.append("")
@@ -182,7 +182,7 @@ def _node_name(named: bool, index: Any, names: Sequence[str]) -> str:
     return f"node {_cell(index)}"
 
 
-def _num(value: Any, digits: int = 6) -> str:
+def format_number(value: Any, digits: int = 6) -> str:
     """Format a number for a table cell; missing values become an em dash."""
     if value is None:
         return _MISSING
@@ -204,7 +204,7 @@ def _plain(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, float):
-        return _num(value)
+        return format_number(value)
     if isinstance(value, (Mapping, list, tuple)):
         return json.dumps(value, default=str)
     return str(value)

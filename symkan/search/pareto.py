@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
-from symkan import constants
+from symkan import formula
 from symkan.errors import InputError
 from symkan.formula import complexity
 from symkan.search.types import MODEL_SELECTIONS, Candidate
@@ -141,7 +141,7 @@ def select(front: Sequence[Candidate], model_selection: str = "best", *,
 
 def _linear_form(node: sympy.Expr, symbols, X: np.ndarray) -> sympy.Expr | None:
     """``f(arg)`` → its first-order Taylor form at the mean of ``arg`` on the rows ``X``."""
-    point = constants.taylor_point(node, symbols, X)
+    point = formula.taylor_point(node, symbols, X)
     if point is None:
         return None
     m, slope, at = point
@@ -175,7 +175,7 @@ def simpler_forms(
         return []
     X, y = fit_xy
     edits: list[sympy.Expr] = []
-    for node in constants.function_nodes(expr)[::-1]:  # outermost first: the biggest simplification
+    for node in formula.function_nodes(expr)[::-1]:  # outermost first: the biggest simplification
         linear = _linear_form(node, symbols, X)
         if linear is not None:
             edits.append(expr.xreplace({node: linear}))
@@ -184,8 +184,8 @@ def simpler_forms(
     out: list[sympy.Expr] = []
     for edit in edits[:max_forms]:
         try:
-            form = constants.refit_constants(edit, symbols, X, y)
-            form = constants.snap_constants(form, symbols, X, y, rel_tol=_SIMPLE_ENOUGH)
+            form = formula.refit_constants(edit, symbols, X, y)
+            form = formula.snap_constants(form, symbols, X, y, rel_tol=_SIMPLE_ENOUGH)
         except (ValueError, TypeError, ZeroDivisionError, OverflowError):
             continue
         if form != expr and all(form != o for o in out) and form.free_symbols:

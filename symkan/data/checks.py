@@ -1,0 +1,254 @@
+"""The checks shared by `load_csv` and `from_arrays`: names, cells, values, row counts.
+
+Every check raises `InputError` with a message that names the problem, the offending value
+and the fix. `Rows` says how a message names rows (CSV line numbers or array indices).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from symkan.data.dataset import Dataset
+from symkan.errors import InputError
+
+# Cells that mean "missing" (pandas' default NA strings, compared case-insensitively).
+# fmt: off
+_NA_TOKENS = frozenset({
+    "", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>",
+    "n/a", "na", "null", "nan", "none",
+})
+# fmt: on
+SHOWN = 5  # how many row numbers / names an error message lists before "and N more"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """How messages name rows: CSV line numbers, or 0-based array indices."""
+
+    singular: str
+    plural: str
+    number: Callable[[int], int]  # row index -> number shown to the user
+
+    def __call__(self, idx: Sequence[int], total: int | None = None) -> str:
+        idx = [int(i) for i in idx]
+        total = len(idx) if total is None else total
+        text = ", ".join(str(self.number(i)) for i in idx[:SHOWN])
+        more = f" and {total - min(len(idx), SHOWN)} more" if total > SHOWN else ""
+        return f"{self.singular if total == 1 else self.plural} {text}{more}"
+
+
+def check_min_rows(min_rows: int) -> None:
+    if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) or min_rows < 1:
+        raise InputError(f"min_rows must be a positive integer; got {min_rows!r}")
+
+
+def check_unique(names: Sequence[str], subject: str, fix: str) -> None:
+    counts = Counter(names)
+    dups = [n for n, c in counts.items() if c > 1 and n]
+    if dups:
+        where = "; ".join(
+            f"{n!r} (columns {', '.join(str(j + 1) for j, m in enumerate(names) if m == n)})"
+            for n in dups
+        )
+        raise InputError(
+            f"column names must be unique, but {subject} has {where} more than "
+            f"once; {fix} so that each is different"
+        )
+
+
+def check_names(
+    names: Sequence[str], subject: str, fix: str, trailing: Sequence[int] = ()
+) -> None:
+    """Every name must be a Python identifier (keywords allowed); suggest cleaned names."""
+    problems = []
+    for j, n in enumerate(names):
+        if not n:
+            if j in trailing:
+                problems.append(
+                    f"column {j + 1} has no name and no values (a trailing comma at "
+                    "the end of each line? remove it)"
+                )
+            else:
+                problems.append(f"column {j + 1} has no name (call it e.g. {f'x{j}'!r})")
+        elif not n.isidentifier():
+            problems.append(f"{n!r} (try {clean_name(n, j)!r})")
+    if problems:
+        raise InputError(
+            f"column names must be usable as variable names (letters, digits and '_', not "
+            f"starting with a digit), but in {subject}: {'; '.join(problems)}; {fix}"
+        )
+
+
+def clean_name(name: str, j: int) -> str:
+    cleaned = re.sub(r"\W+", "_", name.strip()).strip("_")
+    if not cleaned:
+        return f"x{j}"
+    return f"x_{cleaned}" if cleaned[0].isdigit() else cleaned
+
+
+def unknown_target(target: str, names: Sequence[str], subject: str) -> str:
+    same_case = [n for n in names if n.lower() == target.lower()]
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[m] for m in difflib.get_close_matches(target.lower(), list(lowered), n=5)]
+    # best first: ratio, then shared prefix ('Fx' prefers 'F' to 'x')
+    close.sort(
+        key=lambda n: (
+            -difflib.SequenceMatcher(None, target.lower(), n.lower()).ratio(),
+            -len(os.path.commonprefix([target.lower(), n.lower()])),
+        )
+    )
+    suggest = list(dict.fromkeys(same_case + close))[:3]
+    msg = f"target {target!r} is not a column of {subject}; columns are {fmt_names(names)}."
+    if suggest:
+        return msg + f" Did you mean {' or '.join(repr(s) for s in suggest)}?"
+    return msg + " Pass one of them as target (or none: the last column is the default)."
+
+
+def fmt_names(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 20:
+        return repr(names)
+    return f"{names[:20]!r} and {len(names) - 20} more"
+
+
+def as_cells(obj: Any) -> np.ndarray:
+    """Array of float64 when possible without loss, else of objects (diagnosed later)."""
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        try:
+            return obj.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            return obj.to_numpy(dtype=object)
+    arr = np.asarray(obj)
+    if arr.dtype.kind == "c":
+        raise InputError(
+            "the data hold complex numbers; symkan fits real-valued data: pass the "
+            "real and imaginary parts as separate columns"
+        )
+    return arr
+
+
+def to_float(cells: np.ndarray, names: Sequence[str], subject: str, rows: Rows) -> np.ndarray:
+    """(n, k) cells → (n, k) float64. Missing cells become NaN; text raises InputError."""
+    try:
+        return np.asarray(cells, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    out = np.empty(cells.shape, dtype=np.float64)
+    problems: list[tuple[int, list[int], int]] = []  # (column, bad rows, non-missing cells)
+    for j in range(cells.shape[1]):
+        column = cells[:, j]
+        try:
+            out[:, j] = np.asarray(column, dtype=np.float64)
+            continue
+        except (TypeError, ValueError):
+            pass
+        bad, missing = [], 0
+        for i, cell in enumerate(column):
+            value = _cell_to_float(cell)
+            if value is None:
+                bad.append(i)
+                value = math.nan
+            else:
+                missing += math.isnan(value)
+            out[i, j] = value
+        if bad:
+            problems.append((j, bad, len(column) - missing))
+    if not problems:
+        return out
+    j, bad, filled = problems[0]
+    first = cells[bad[0], j]
+    shown = repr(first if len(str(first)) <= 40 else str(first)[:37] + "...")
+    if len(bad) == filled:
+        msg = (
+            f"column {names[j]!r} of {subject} holds text, not numbers ({rows(bad[:1])}: "
+            f"{shown}); remove the column or encode it as numbers"
+        )
+    else:
+        cells_word = "cell" if len(bad) == 1 else "cells"
+        msg = (
+            f"column {names[j]!r} of {subject} has {len(bad)} non-numeric {cells_word}; the "
+            f"first is {shown} on {rows(bad[:1])}. Replace them with numbers or drop those rows"
+        )
+    if isinstance(first, str) and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", first):
+        msg += " (use '.' as the decimal point, not ',')"
+    if len(problems) > 1:
+        msg += f". Also non-numeric: columns {fmt_names([names[p[0]] for p in problems[1:]])}"
+    raise InputError(msg)
+
+
+def _cell_to_float(cell: Any) -> float | None:
+    """A number, NaN for a missing cell, or None for text."""
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return math.nan
+    if isinstance(cell, str):
+        text = cell.strip()
+        if text.lower() in _NA_TOKENS:
+            return math.nan
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return None
+
+
+def finish_dataset(
+    X: np.ndarray,
+    y: np.ndarray,
+    feature_names: Sequence[str],
+    target_name: str,
+    *,
+    min_rows: int,
+    source: str | None,
+    subject: str,
+    rows: Rows,
+) -> Dataset:
+    """Checks shared by load_csv and from_arrays, on float arrays: finite and not too
+    large to square, enough rows, varying target."""
+    finite = np.isfinite(X).all(axis=1) & np.isfinite(y)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        cols = [n for n, ok in zip(feature_names, np.isfinite(X).all(axis=0)) if not ok]
+        if not np.isfinite(y).all():
+            cols.append(target_name)
+        rows_word = "row has" if len(bad) == 1 else "rows have"
+        raise InputError(
+            f"{len(bad)} {rows_word} missing (empty or NaN) or infinite values in {subject}: "
+            f"{rows(bad[:SHOWN], len(bad))} (columns {fmt_names(cols)}); drop or fill these rows"
+        )
+    n = X.shape[0]
+    if n < min_rows:
+        rows_word = "data row" if n == 1 else "data rows"
+        raise InputError(
+            f"{subject} has {n} {rows_word}; at least {min_rows} are needed. Add "
+            "rows, or pass a smaller min_rows"
+        )
+    with np.errstate(over="ignore"):
+        huge = [name for name, col in zip((*feature_names, target_name), (*X.T, y))
+                if not np.isfinite(np.mean(col**2))]
+    if huge:
+        raise InputError(
+            f"columns {fmt_names(huge)} of {subject} hold values too large to compute with "
+            "(their squares overflow float64, |value| > 1e154); rescale them, e.g. to "
+            "other units, or fit their logarithm"
+        )
+    mean, std = float(y.mean()), float(y.std())
+    if std <= 1e-12 * max(1.0, abs(mean)):
+        value = float(y[0]) if np.all(y == y[0]) else mean
+        raise InputError(
+            f"target {target_name!r} is constant (= {value!r}) in {subject}; there "
+            "is no law to find. Choose a target column whose values vary"
+        )
+    return Dataset(X, y, tuple(feature_names), target_name, source)

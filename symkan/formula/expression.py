@@ -1,0 +1,71 @@
+"""From a snapped network to a sympy formula; its size; a tidier equal form.
+
+* `network_expression` composes the edges of a `SnappedKAN` layer by layer, undoing the
+  input and output scaling, so the result is in the data's own variables.
+* `complexity` counts nodes of the expression tree (as PySR does).
+* `tidy` picks the least complex of a few exact rewritings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy
+
+from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
+from symkan.symbolic.snap import SnappedKAN
+
+__all__ = ["complexity", "network_expression", "tidy"]
+
+
+def network_expression(
+    snapped: SnappedKAN,
+    symbols: Sequence[sympy.Symbol],
+    library: Mapping[str, Primitive] = DEFAULT_LIBRARY,
+) -> sympy.Expr:
+    """The formula a snapped network computes, in the raw input variables.
+
+    ``symbols[i]`` stands for input ``i`` of the network (after pruning).
+    """
+    nodes: list[sympy.Expr] = [
+        (s - sympy.Float(shift)) / sympy.Float(scale)
+        for s, shift, scale in zip(symbols, snapped.in_shift, snapped.in_scale)
+    ]
+    for layer, width in enumerate(snapped.widths[1:]):
+        nxt: list[sympy.Expr] = [sympy.Integer(0)] * width
+        for e in snapped.edges:
+            if e.layer != layer:
+                continue
+            prim = library[e.name]
+            arg = sympy.Float(e.a) * nodes[e.i] + sympy.Float(e.b)
+            term = sympy.Float(e.c) * prim.sympy(arg) + sympy.Float(e.d)
+            nxt[e.j] = nxt[e.j] + term
+        nodes = nxt
+    return nodes[0] * sympy.Float(snapped.out_scale) + sympy.Float(snapped.out_shift)
+
+
+def complexity(expr: sympy.Expr) -> int:
+    """Number of nodes in the expression tree (symbols, numbers and operators)."""
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def tidy(expr: sympy.Expr, max_complexity: int = 40) -> sympy.Expr:
+    """The least complex of a few equal rewritings (`cancel`, `factor_terms`, `together`).
+
+    Cheap, exact algebra only: ``-2*d2/(-2*n - 2*d2/d1)`` becomes ``d1*d2/(d1*n + d2)``
+    and ``G*m1*m2/r2 - G*m1*m2/r1`` becomes ``G*m1*m2*(1/r2 - 1/r1)``. Larger formulas are
+    returned as they are.
+
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> tidy(-2 * b / (-2 * a - 2 * b / a))
+    a*b/(a**2 + b)
+    """
+    if complexity(expr) > max_complexity:
+        return expr
+    options = [expr]
+    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+        try:
+            options.append(rewrite(expr))
+        except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
+            continue
+    return min(options, key=lambda e: (complexity(e), len(str(e))))

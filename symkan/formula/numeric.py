@@ -1,0 +1,165 @@
+"""The numeric jobs every stage repeats: a formula's values on rows, RMSE, R², rounding.
+
+* `evaluate` computes a formula on data, always returning an ``(n,)`` array (plain numpy);
+* `values_at` is the robust variant the constant fits use (dummy symbols, scipy fallback for
+  functions numpy lacks, complex results become NaN), built on `lambdify_numpy`;
+* `rmse_of`, `rmse` and `r2` measure a fit; `check_data` validates ``(expr, symbols, X, y)``;
+* `round_floats` (display: Floats of ``digits`` precision) and `rounded` (export: values
+  rounded, full-precision Floats) round the constants of a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+
+from symkan.errors import InputError
+
+__all__ = [
+    "as_column",
+    "check_data",
+    "evaluate",
+    "lambdify_numpy",
+    "r2",
+    "rmse",
+    "rmse_of",
+    "round_floats",
+    "rounded",
+    "values_at",
+]
+
+
+def check_data(
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y
+) -> tuple[sympy.Expr, list[sympy.Symbol], np.ndarray, np.ndarray]:
+    """Validate the arguments shared by the data-driven functions."""
+    expr = sympy.sympify(expr)
+    symbols = list(symbols)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim == 1 and len(symbols) == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != len(symbols):
+        raise InputError(
+            f"X has shape {X.shape} but {len(symbols)} symbols {[str(s) for s in symbols]} "
+            "were given; pass X of shape (n, len(symbols)) with one column per symbol."
+        )
+    if y.shape != (X.shape[0],):
+        raise InputError(
+            f"y has shape {y.shape} but X has {X.shape[0]} rows; pass y of shape ({X.shape[0]},)."
+        )
+    missing = expr.free_symbols - set(symbols)
+    if missing:
+        raise InputError(
+            f"the expression uses {sorted(str(s) for s in missing)}, which are not among the "
+            f"symbols {[str(s) for s in symbols]}; pass every symbol of the expression "
+            "(with the same name and assumptions) in `symbols`."
+        )
+    return expr, symbols, X, y
+
+
+def lambdify_numpy(args: list, exprs) -> Callable:
+    """Numpy function of `exprs`; falls back to scipy for functions numpy lacks."""
+    try:
+        f = sympy.lambdify(args, exprs, modules=["numpy"], cse=True)
+        with np.errstate(all="ignore"):
+            f(*np.ones(len(args)))
+        return f
+    except (NameError, TypeError, AttributeError):
+        return sympy.lambdify(args, exprs, modules=["scipy", "numpy"], cse=True)
+
+
+def as_column(value, n: int) -> np.ndarray:
+    """Broadcast a lambdified result (maybe a scalar) to a float array of shape (n,)."""
+    arr = np.asarray(value)
+    if np.iscomplexobj(arr):
+        arr = np.where(np.abs(arr.imag) > 0, np.nan, arr.real)
+    return np.broadcast_to(arr.astype(np.float64, copy=False), (n,))
+
+
+def values_at(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> np.ndarray:
+    """``expr`` at the rows of ``X``, shape (n,); symbols swapped for dummies (names such
+    as ``lambda`` or ``I`` cannot clash with the generated code)."""
+    dummies = [sympy.Dummy(real=True) for _ in symbols]
+    f = lambdify_numpy(dummies, expr.xreplace(dict(zip(symbols, dummies))))
+    with np.errstate(all="ignore"):
+        return as_column(f(*X.T), X.shape[0])
+
+
+def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> np.ndarray:
+    """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,)."""
+    fn = sympy.lambdify(list(symbols), expr, modules="numpy")
+    with np.errstate(all="ignore"):
+        out = fn(*[X[:, i] for i in range(X.shape[1])])
+    out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)
+    if np.iscomplexobj(out):
+        out = np.where(np.abs(out.imag) < 1e-12, out.real, np.nan)
+    return np.broadcast_to(out, (X.shape[0],)).astype(np.float64)
+
+
+def rmse_of(pred: np.ndarray, y: np.ndarray) -> float:
+    """Root-mean-square error of predictions; ``inf`` when not finite."""
+    with np.errstate(all="ignore"):
+        value = float(np.sqrt(np.mean((pred - y) ** 2)))
+    return value if math.isfinite(value) else math.inf
+
+
+def r2(pred: np.ndarray, y: np.ndarray) -> float:
+    """Coefficient of determination of predictions; NaN when ``y`` is constant."""
+    ss = float(np.sum((y - y.mean()) ** 2))
+    return float(1 - np.sum((pred - y) ** 2) / ss) if ss > 0 else math.nan
+
+
+def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
+    """Root-mean-square error of `expr` on ``(X, y)``; ``inf`` when not finite.
+
+    Parameters
+    ----------
+    expr : sympy expression in `symbols`.
+    symbols : the symbols, in the order of the columns of `X`.
+    X : array of shape (n, len(symbols)).
+    y : array of shape (n,).
+
+    Examples
+    --------
+    >>> import numpy as np, sympy
+    >>> x = sympy.Symbol("x", real=True)
+    >>> rmse(x + 1, [x], np.zeros((4, 1)), np.zeros(4))
+    1.0
+    """
+    expr, symbols, X, y = check_data(expr, symbols, X, y)
+    try:
+        pred = values_at(expr, symbols, X)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return math.inf
+    return rmse_of(pred, y)
+
+
+def round_floats(expr: sympy.Expr, digits: int = 4) -> sympy.Expr:
+    """Round every Float of `expr` to `digits` significant digits.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> round_floats(1.234567 * x + 0.000123456, 3)
+    1.23*x + 0.000123
+    """
+    if not isinstance(digits, int) or digits < 1:
+        raise InputError(f"digits={digits!r} must be a positive integer, e.g. 4.")
+    expr = sympy.sympify(expr)
+    mapping = {
+        f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in expr.atoms(sympy.Float)
+    }
+    return expr.xreplace(mapping)
+
+
+def rounded(expr: sympy.Expr, precision: int | None) -> sympy.Expr:
+    """``expr`` with every Float rounded to ``precision`` significant digits (None: as is)."""
+    if precision is None:
+        return expr
+    return expr.xreplace(
+        {f: sympy.Float(float(f"{float(f):.{precision}g}")) for f in expr.atoms(sympy.Float)}
+    )

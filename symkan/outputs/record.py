@@ -1,0 +1,55 @@
+"""A fitted result as the JSON record ``result.json`` holds: plain JSON types only.
+
+The record is what the report, the HTML page and the saved model read; it is built once
+here from a `symkan.pipeline.FitResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from symkan.export.latex import to_latex
+from symkan.pipeline import FitResult
+
+__all__ = ["result_record"]
+
+
+def result_record(result: FitResult) -> dict:
+    """Everything ``result.json`` holds: plain JSON types only."""
+    def num(v: float) -> float | None:
+        return float(v) if math.isfinite(v) else None
+
+    edges = [
+        {"layer": e.layer, "i": e.i, "j": e.j, "name": e.name, "a": e.a, "b": e.b,
+         "c": e.c, "d": e.d, "r2": num(e.r2)}
+        for e in (result.snapped.edges if result.snapped else ())
+    ]
+    return {
+        "formula": str(result.expr),
+        "latex": to_latex(result.expr),
+        "target": result.dataset.target_name,
+        "features": list(result.dataset.feature_names),
+        "used_features": [result.dataset.feature_names[i] for i in result.inputs],
+        "source": result.dataset.source,
+        "r2": num(result.r2),
+        "rmse": num(result.rmse),
+        "network_r2": num(result.network_r2),
+        "complexity": result.complexity,
+        "method": result.method,
+        "seconds": round(result.seconds, 3),
+        "device": result.device,
+        "width": list(result.widths),
+        "candidates": [
+            {"name": c.method, "formula": str(c.expr), "rmse": num(c.val_rmse),
+             "complexity": c.complexity}
+            for c in result.candidates
+        ],
+        "pareto": [  # the front: complexity ↑, held-out RMSE ↓
+            {"complexity": c.complexity, "loss": num(c.val_rmse), "formula": str(c.expr),
+             "latex": to_latex(c.expr), "method": c.method}
+            for c in result.pareto
+        ],
+        "edges": edges,
+        "settings": json.loads(json.dumps(result.settings, default=str)),
+    }
