@@ -38,8 +38,8 @@ def test_groups_are_found_from_the_rows_without_units():
                  [(1, 5), (1, 5), (1, 5)])
     g = find_groups(p.X, p.y)[0]
     assert g.p == (0.0, 1.0, 1.0) and g.e == (1.0, 0.0, 0.0)
-    # a sum of monomials has no one-group form
-    p = _problem(lambda a, b, c: a + b * c, ["a", "b", "c"], [(1, 5)] * 3)
+    # a + b + c = a·(1 + b/a + c/a) needs two groups: no one-group form
+    p = _problem(lambda a, b, c: a + b + c, ["a", "b", "c"], [(1, 5)] * 3)
     assert all(gr.residual > 1e-6 for gr in find_groups(p.X, p.y))
 
 

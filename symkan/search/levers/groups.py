@@ -148,7 +148,8 @@ def _plain_groups(X: np.ndarray, y: np.ndarray, cols: list[int], keep: int,
         res = np.sqrt(np.mean((T - A @ coef) ** 2, 0)) / np.maximum(np.std(T, 0), 1e-300)
         scored += [(float(r), tuple(p), tuple(e)) for r, e in zip(res, ok)]
     scored.sort(key=lambda s: s[0])
-    return [Group(p, e, res) for res, p, e in scored[:keep] if res < 1e-3]
+    # relative error of the fit: tiny on exact rows, about the noise on peeled ones
+    return [Group(p, e, res) for res, p, e in scored[:keep] if res < 0.05]
 
 
 def _exponents(p: np.ndarray, cols: list[int], L: np.ndarray, ly: np.ndarray,
