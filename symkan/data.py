@@ -87,6 +87,8 @@ class Dataset:
                 f"Dataset has {X.shape[1]} feature columns but {len(names)} feature_names "
                 f"{list(names)}; give one name per column"
             )
+        check_names(names, self.target_name, "the Dataset's feature names",
+                    "build the Dataset with load_csv or from_arrays, which suggest names")
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "feature_names", names)
@@ -319,21 +321,7 @@ def from_arrays(
         names, fix = frame_names, "rename the DataFrame columns or pass feature_names"
     else:
         names, fix = [f"x{j}" for j in range(n_features)], "pass other feature_names"
-    for n in names:
-        if not isinstance(n, str):
-            raise InputError(f"feature names must be strings; got {n!r} ({type(n).__name__})")
-    _check_unique(names, "the feature names", fix)
-    _check_names(names, "the feature names", fix)
-    if not isinstance(target_name, str) or not target_name.isidentifier():
-        try_ = _clean_name(target_name, 0) if isinstance(target_name, str) else "y"
-        raise InputError(
-            f"target_name must be usable as a variable name (letters, digits and '_', not "
-            f"starting with a digit); got {target_name!r}; try {try_!r}"
-        )
-    if target_name in names:
-        raise InputError(
-            f"target_name {target_name!r} is also a feature name; rename the target or the feature"
-        )
+    check_names(names, target_name, "the feature names", fix)
 
     rows = _Rows("row index", "row indices", int)
     Xf = _to_float(cells, names, subject, rows)
@@ -518,6 +506,29 @@ def _read_frame(path: Path) -> pd.DataFrame:
 def _check_min_rows(min_rows: int) -> None:
     if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) or min_rows < 1:
         raise InputError(f"min_rows must be a positive integer; got {min_rows!r}")
+
+
+def check_names(names: Sequence[str], target_name: str, subject: str, fix: str) -> None:
+    """Feature names: unique identifier strings; the target's: another identifier.
+
+    Every name that reaches a formula or exported code passes here (CSV, arrays, a
+    `Dataset`, a saved model), so no name can carry code into an export.
+    """
+    for n in names:
+        if not isinstance(n, str):
+            raise InputError(f"feature names must be strings; got {n!r} ({type(n).__name__})")
+    _check_unique(names, subject, fix)
+    _check_names(names, subject, fix)
+    if not isinstance(target_name, str) or not target_name.isidentifier():
+        try_ = _clean_name(target_name, 0) if isinstance(target_name, str) else "y"
+        raise InputError(
+            f"target_name must be usable as a variable name (letters, digits and '_', not "
+            f"starting with a digit); got {target_name!r}; try {try_!r}"
+        )
+    if target_name in names:
+        raise InputError(
+            f"target_name {target_name!r} is also a feature name; rename the target or the feature"
+        )
 
 
 def _check_unique(names: Sequence[str], subject: str, fix: str) -> None:
