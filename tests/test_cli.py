@@ -87,8 +87,53 @@ def test_refuses_to_replace_a_folder_symkan_did_not_write(tmp_path, capsys):
     other.mkdir()
     (other / "thesis.tex").write_text("keep me")
     assert main(["fit", str(csv), "--out", str(other), "--quiet"]) == 2
-    assert "not a symkan run folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a symkan run folder" in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in other.iterdir()) == ["thesis.tex"]
+    # --force writes the run into it and keeps the user's file
+    assert main(["fit", str(csv), "--out", str(other), "--quiet", "--force"]) == 0
     assert (other / "thesis.tex").read_text() == "keep me"
+    assert (other / "result.json").exists()
+    capsys.readouterr()
+
+
+def test_a_new_run_keeps_the_notes_added_to_the_old_one(tmp_path, capsys):
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 0
+    (out / "notes.md").write_text("what I saw")
+    (out / "plots" / "mine.png").write_bytes(b"png")
+    assert main(["fit", str(csv), "--out", str(out), "--quiet", "--seed", "1"]) == 0
+    assert (out / "notes.md").read_text() == "what I saw"
+    assert (out / "plots" / "mine.png").read_bytes() == b"png"
+    assert json.loads((out / "result.json").read_text())["settings"]["seed"] == 1
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", [
+    ["diagram", "{run}", "--format", "dot", "--out", "{file}"],
+    ["diagram", "{run}", "--format", "dot"],  # the default file in the run folder
+    ["export", "{run}", "--to", "python", "--out", "{file}"],
+])
+def test_commands_do_not_overwrite_a_file_without_force(tmp_path, capsys, command):
+    import symkan
+    from _fitted import hand_fitted
+
+    run = tmp_path / "run"
+    symkan.save(hand_fitted((2, 1), names=("a", "b"))[0], run)
+    file = tmp_path / "mine.txt"
+    default = run / "diagram_snapped.dot"
+    for existing in (file, default):
+        existing.write_text("the user's")
+    args = [a.format(run=run, file=file) for a in command]
+    target = file if "{file}" in command else default
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert "exists; pass --force" in err and len(err.strip().splitlines()) == 1 and out == ""
+    assert target.read_text() == "the user's"
+    assert main([*args, "--force"]) == 0
+    assert target.read_text() != "the user's"
 
 
 def test_pareto_front_in_result_json_and_on_stderr(tmp_path, capsys):

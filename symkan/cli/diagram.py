@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.cli._paths import check_new_file
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("diagram", help="draw the network of a run folder (Graphviz)")
@@ -15,6 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--stage", default="snapped", choices=["trained", "pruned", "snapped"],
                    help="trained: before pruning; pruned: splines; snapped: with symbolic fits")
     p.add_argument("--out", type=Path, help="output file (default: RUN_DIR/diagram_<stage>.<fmt>)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(run=run)
 
 
@@ -27,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from symkan.views import diagram_title, network_view
 
     model = load(args.run_dir)
+    out = args.out or args.run_dir / f"diagram_{args.stage}.{args.format}"
+    check_new_file(out, args.force)
     view = network_view(model, args.stage)
     title = diagram_title(model, args.stage)
     if args.format == "dot":
@@ -35,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
         data: bytes = to_dot(plain, title=title).encode("utf-8")
     else:
         data = draw(view, args.format, title=title)  # SymkanError (exit 1) without `dot`
-    out = args.out or args.run_dir / f"diagram_{args.stage}.{args.format}"
     write_files(out.parent, {out.name: data})
     print(f"symkan: wrote {out}", file=sys.stderr)
     print(out)

@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.cli._paths import check_new_file
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("export", help="print a run's formula as LaTeX or code")
@@ -15,6 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", type=int, default=None,
                    help="significant digits of each constant (default: LaTeX 4, code all)")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.set_defaults(run=run)
 
 
@@ -24,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from symkan.report import write_files
 
     model = load(args.run_dir)
+    if args.out is not None:
+        check_new_file(args.out, args.force)
     text = export(model.expr, model.feature_names, args.to, target=model.target_name,
                   precision=args.precision)
     if not text.endswith("\n"):

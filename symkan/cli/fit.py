@@ -14,6 +14,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from symkan.cli._paths import check_run_folder
 from symkan.cli.progress import Progress
 from symkan.errors import InputError
 
@@ -37,6 +38,9 @@ def add_parser(sub) -> None:
                      help="units of every column, e.g. 'm_0=kg,v=m/s,c=m/s,m=kg' ('1' for "
                           "dimensionless): the law is first reduced by dimensional analysis")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    fit.add_argument("--force", action="store_true",
+                     help="write the run into an existing folder that is not a run folder "
+                          "(its files are kept)")
     fit.set_defaults(run=run)
 
 
@@ -60,15 +64,6 @@ def _first_interrupt_stops(progress: Progress):
         yield event
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "result.json").exists())):
-        raise InputError(
-            f"--out {str(out)!r} exists and is not a symkan run folder (no result.json); "
-            "choose another --out, or remove it first"
-        )
 
 
 def _targets(text: str | None) -> list[str | None]:
@@ -111,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if len(targets) > 1 and out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; choose a folder")
     for folder in outs:
-        _check_out(folder)
+        check_run_folder(folder, args.force)
     config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
                        model_selection=args.model_selection, units=_units(args.units))
     results = []
