@@ -185,3 +185,78 @@ def test_first_ctrl_c_keeps_the_formulas_found_so_far(tmp_path, capsys, monkeypa
     names = [c["name"] for c in record["candidates"] if c["name"] != "constant"]
     assert names == ["multiplicative"]  # the first stage's formula (the law is positive)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def _no_training(monkeypatch):
+    import symkan.pipeline
+
+    def fit(*args, **kwargs):
+        raise AssertionError("trained although the output place was refused")
+
+    monkeypatch.setattr(symkan.pipeline, "fit", fit)
+
+
+@pytest.mark.parametrize("where", ["cwd", "home", "symlink", "under_a_file", "read_only"])
+def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, monkeypatch, where):
+    import os
+
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    if where == "cwd":
+        out, message = ".", "current folder"
+    elif where == "home":
+        (tmp_path / "home").mkdir()
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        out, message = str(tmp_path / "home"), "home folder"
+    elif where == "symlink":
+        (tmp_path / "real").mkdir()
+        (work / "link").symlink_to(tmp_path / "real")
+        out, message = "link", "symbolic link"
+    elif where == "under_a_file":
+        (work / "afile").write_text("")
+        out, message = "afile/run", "which is a file"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        if os.geteuid() == 0:  # root writes anyway: act as a read-only file system
+            import errno
+
+            import symkan.cli._paths as paths
+
+            def mkstemp(*args, **kwargs):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+            monkeypatch.setattr(paths.tempfile, "mkstemp", mkstemp)
+        out, message = str(ro / "run"), "cannot be written (" + repr(str(ro))
+    _no_training(monkeypatch)
+    assert main(["fit", str(csv), "--out", out, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("symkan: error:") and message in captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
+    assert sorted(p.name for p in work.iterdir()) in ([], ["link"], ["afile"])
+
+
+def test_a_run_folder_that_cannot_be_written_after_the_search_keeps_the_formula(
+        tmp_path, capsys, monkeypatch):
+    import symkan.pipeline
+
+    csv = _write(tmp_path / "law.csv", ["x", "E"], _good_rows())
+    out = tmp_path / "gone" / "run"
+    real_fit = symkan.pipeline.fit
+
+    def fit_then_the_folder_is_taken(*args, **kwargs):
+        result = real_fit(*args, **kwargs)
+        (tmp_path / "gone").write_text("a file appeared where the run's folder goes")
+        return result
+
+    monkeypatch.setattr(symkan.pipeline, "fit", fit_then_the_folder_is_taken)
+    assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("E = ")
+    err = captured.err.strip()
+    assert err.startswith("symkan: error: could not write the run folder") and "stdout" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()

@@ -122,11 +122,16 @@ def run(args: argparse.Namespace) -> int:
     if len(results) < len(datasets):
         skipped = [d.target_name for d in datasets[len(results):]]
         progress.line(f"interrupted: no formula for {skipped}", final=True)
+    failed = []
     for result, folder in zip(results, outs):
         for row in _front_table(result):
             progress.line(row, final=True)
         files, notes = run_files(result)
-        written = write_run(folder, files)
+        try:
+            written = write_run(folder, files)
+        except (OSError, ValueError) as err:  # checked before training; the disk changed since
+            failed.append(f"could not write the run folder {str(folder)!r} ({_why(err)})")
+            continue
         for note in notes:
             progress.line(note, final=True)
         progress.line(
@@ -134,10 +139,20 @@ def run(args: argparse.Namespace) -> int:
             f"{result.complexity}, {result.seconds:.1f}s on {result.device}; run folder "
             f"{written}", final=True,
         )
-    for result in results:
+    for result in results:  # the formulas, even when a run folder could not be written
         print(f"{result.dataset.target_name} = {result.expr}")
     sys.stdout.flush()
+    if failed:
+        raise InputError("; ".join(failed) + "; the formula is on stdout. Choose another "
+                         "--out to keep the run's files")
     return 0
+
+
+def _why(err: Exception) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        where = f": {err.filename!r}" if err.filename else ""
+        return f"{err.strerror}{where}"
+    return str(err)
 
 
 def _units(text: str | None) -> dict[str, str] | None:
