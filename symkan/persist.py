@@ -219,6 +219,8 @@ def _read_meta(folder: pathlib.Path) -> dict:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise _bad(meta_path, f"is not valid JSON (truncated or edited?): {err}") from None
+    except RecursionError:
+        raise _bad(meta_path, "is nested too deeply to be a model file (edited?)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(meta_path, f"is not a symkan model file (no \"format\": \"{FORMAT}\")")
     if meta.get("version") != VERSION:

@@ -21,6 +21,7 @@ all the others (the Pareto front).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -162,6 +163,26 @@ def select(candidates: list[Candidate], scale: float) -> Candidate:
     return select_formula(candidates, "best", scale=scale)
 
 
+def _check_fit_input(dataset) -> None:
+    """A `Dataset` with at least one feature that varies; or an error that says how."""
+    if isinstance(dataset, (str, os.PathLike)):
+        raise InputError(
+            f"fit takes a Dataset, not the file name {os.fspath(dataset)!r}; read the file "
+            f"first: symkan.fit(symkan.load_csv({os.fspath(dataset)!r}))"
+        )
+    if not isinstance(dataset, Dataset):
+        raise InputError(
+            f"fit takes a Dataset, not a {type(dataset).__name__}; build one with "
+            "symkan.load_csv('data.csv') or symkan.from_arrays(X, y, feature_names)"
+        )
+    if dataset.n_rows and np.all(dataset.X == dataset.X[0], axis=0).all():
+        values = ", ".join(f"{n}={v:g}" for n, v in zip(dataset.feature_names, dataset.X[0]))
+        raise InputError(
+            f"every feature column of {dataset.source or 'the data'} is constant ({values}), "
+            f"so {dataset.target_name!r} cannot depend on them; give columns whose values vary"
+        )
+
+
 def fit(
     dataset: Dataset,
     config: FitConfig = FitConfig(),
@@ -179,6 +200,7 @@ def fit(
     `FitInterrupted`.
     """
     start = time.perf_counter()
+    _check_fit_input(dataset)
     unknown = set(config.methods) - {"separable", "kan", "additive"}
     if unknown or not config.methods:
         raise InputError(

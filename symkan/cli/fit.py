@@ -8,6 +8,7 @@ a second one aborts with nothing written.
 from __future__ import annotations
 
 import argparse
+import difflib
 import signal
 import sys
 import threading
@@ -107,8 +108,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {str(out)!r} is a file; choose a folder")
     for folder in outs:
         check_run_folder(folder, args.force)
+    columns = [*datasets[0].feature_names, datasets[0].target_name]
+    if len(targets) > 1:
+        columns += [d.target_name for d in datasets[1:]]
     config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
-                       model_selection=args.model_selection, units=_units(args.units))
+                       model_selection=args.model_selection,
+                       units=_units(args.units, columns, args.data))
     results = []
     with _first_interrupt_stops(progress) as stop:
         for dataset in datasets:
@@ -155,8 +160,11 @@ def _why(err: Exception) -> str:
     return str(err)
 
 
-def _units(text: str | None) -> dict[str, str] | None:
-    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given."""
+def _units(text: str | None, columns: list[str], data: Path) -> dict[str, str] | None:
+    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given.
+
+    Every name must be a column of ``data``: a misspelt one would silently go unused.
+    """
     if text is None:
         return None
     units = {}
@@ -166,4 +174,10 @@ def _units(text: str | None) -> dict[str, str] | None:
             raise InputError(f"--units entry {part.strip()!r} is not COLUMN=UNITS; write e.g. "
                              "--units 'm_0=kg,v=m/s,c=m/s,m=kg'")
         units[name.strip()] = unit.strip() or "1"
+    unknown = [n for n in units if n not in columns]
+    if unknown:
+        close = [m for n in unknown for m in difflib.get_close_matches(n, columns, n=1)]
+        hint = f" Did you mean {close[0]!r}?" if len(unknown) == 1 and close else ""
+        raise InputError(f"--units names {unknown}, which are not columns of "
+                         f"{Path(data).name}; its columns are {columns}.{hint}")
     return units
