@@ -11,6 +11,7 @@ network that computes it, or the pruned KAN.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -72,6 +73,26 @@ class FitInterrupted(SymkanError):
     """The search was stopped (Ctrl-C, a ``stop`` callable) before any formula was found."""
 
 
+def _check_fit_input(dataset) -> None:
+    """A `Dataset` with at least one feature that varies; or an error that says how."""
+    if isinstance(dataset, (str, os.PathLike)):
+        raise InputError(
+            f"fit takes a Dataset, not the file name {os.fspath(dataset)!r}; read the file "
+            f"first: symkan.fit(symkan.load_csv({os.fspath(dataset)!r}))"
+        )
+    if not isinstance(dataset, Dataset):
+        raise InputError(
+            f"fit takes a Dataset, not a {type(dataset).__name__}; build one with "
+            "symkan.load_csv('data.csv') or symkan.from_arrays(X, y, feature_names)"
+        )
+    if dataset.n_rows and np.all(dataset.X == dataset.X[0], axis=0).all():
+        values = ", ".join(f"{n}={v:g}" for n, v in zip(dataset.feature_names, dataset.X[0]))
+        raise InputError(
+            f"every feature column of {dataset.source or 'the data'} is constant ({values}), "
+            f"so {dataset.target_name!r} cannot depend on them; give columns whose values vary"
+        )
+
+
 def fit(
     dataset: Dataset,
     config: FitConfig = FitConfig(),
@@ -89,9 +110,7 @@ def fit(
     `FitInterrupted`.
     """
     start = time.perf_counter()
-    if not isinstance(dataset, Dataset):
-        raise InputError(f"fit takes a Dataset, not {type(dataset).__name__}; build one with "
-                         "symkan.load_csv(path) or symkan.from_arrays(X, y, names)")
+    _check_fit_input(dataset)
     config.validate()
     if config.units is not None:  # bad units are an error before any training
         units.units_for(config.units, dataset.feature_names, dataset.target_name)

@@ -87,8 +87,53 @@ def test_refuses_to_replace_a_folder_symkan_did_not_write(tmp_path, capsys):
     other.mkdir()
     (other / "thesis.tex").write_text("keep me")
     assert main(["fit", str(csv), "--out", str(other), "--quiet"]) == 2
-    assert "not a symkan run folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a symkan run folder" in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in other.iterdir()) == ["thesis.tex"]
+    # --force writes the run into it and keeps the user's file
+    assert main(["fit", str(csv), "--out", str(other), "--quiet", "--force"]) == 0
     assert (other / "thesis.tex").read_text() == "keep me"
+    assert (other / "result.json").exists()
+    capsys.readouterr()
+
+
+def test_a_new_run_keeps_the_notes_added_to_the_old_one(tmp_path, capsys):
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 0
+    (out / "notes.md").write_text("what I saw")
+    (out / "plots" / "mine.png").write_bytes(b"png")
+    assert main(["fit", str(csv), "--out", str(out), "--quiet", "--seed", "1"]) == 0
+    assert (out / "notes.md").read_text() == "what I saw"
+    assert (out / "plots" / "mine.png").read_bytes() == b"png"
+    assert json.loads((out / "result.json").read_text())["settings"]["seed"] == 1
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", [
+    ["diagram", "{run}", "--format", "dot", "--out", "{file}"],
+    ["diagram", "{run}", "--format", "dot"],  # the default file in the run folder
+    ["export", "{run}", "--to", "python", "--out", "{file}"],
+])
+def test_commands_do_not_overwrite_a_file_without_force(tmp_path, capsys, command):
+    import symkan
+    from _fitted import hand_fitted
+
+    run = tmp_path / "run"
+    symkan.save(hand_fitted((2, 1), names=("a", "b"))[0], run)
+    file = tmp_path / "mine.txt"
+    default = run / "diagram_snapped.dot"
+    for existing in (file, default):
+        existing.write_text("the user's")
+    args = [a.format(run=run, file=file) for a in command]
+    target = file if "{file}" in command else default
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert "exists; pass --force" in err and len(err.strip().splitlines()) == 1 and out == ""
+    assert target.read_text() == "the user's"
+    assert main([*args, "--force"]) == 0
+    assert target.read_text() != "the user's"
 
 
 def test_pareto_front_in_result_json_and_on_stderr(tmp_path, capsys):
@@ -140,3 +185,78 @@ def test_first_ctrl_c_keeps_the_formulas_found_so_far(tmp_path, capsys, monkeypa
     names = [c["name"] for c in record["candidates"] if c["name"] != "constant"]
     assert names == ["additive log|y|"]  # the first stage's formula (the law is positive)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def _no_training(monkeypatch):
+    import symkan.pipeline
+
+    def fit(*args, **kwargs):
+        raise AssertionError("trained although the output place was refused")
+
+    monkeypatch.setattr(symkan.pipeline, "fit", fit)
+
+
+@pytest.mark.parametrize("where", ["cwd", "home", "symlink", "under_a_file", "read_only"])
+def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, monkeypatch, where):
+    import os
+
+    csv = _write(tmp_path / "law.csv", ["x", "y"], _good_rows())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    if where == "cwd":
+        out, message = ".", "current folder"
+    elif where == "home":
+        (tmp_path / "home").mkdir()
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        out, message = str(tmp_path / "home"), "home folder"
+    elif where == "symlink":
+        (tmp_path / "real").mkdir()
+        (work / "link").symlink_to(tmp_path / "real")
+        out, message = "link", "symbolic link"
+    elif where == "under_a_file":
+        (work / "afile").write_text("")
+        out, message = "afile/run", "which is a file"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        if os.geteuid() == 0:  # root writes anyway: act as a read-only file system
+            import errno
+
+            import symkan.cli._paths as paths
+
+            def mkstemp(*args, **kwargs):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+            monkeypatch.setattr(paths.tempfile, "mkstemp", mkstemp)
+        out, message = str(ro / "run"), "cannot be written (" + repr(str(ro))
+    _no_training(monkeypatch)
+    assert main(["fit", str(csv), "--out", out, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("symkan: error:") and message in captured.err
+    assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
+    assert sorted(p.name for p in work.iterdir()) in ([], ["link"], ["afile"])
+
+
+def test_a_run_folder_that_cannot_be_written_after_the_search_keeps_the_formula(
+        tmp_path, capsys, monkeypatch):
+    import symkan.pipeline
+
+    csv = _write(tmp_path / "law.csv", ["x", "E"], _good_rows())
+    out = tmp_path / "gone" / "run"
+    real_fit = symkan.pipeline.fit
+
+    def fit_then_the_folder_is_taken(*args, **kwargs):
+        result = real_fit(*args, **kwargs)
+        (tmp_path / "gone").write_text("a file appeared where the run's folder goes")
+        return result
+
+    monkeypatch.setattr(symkan.pipeline, "fit", fit_then_the_folder_is_taken)
+    assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("E = ")
+    err = captured.err.strip()
+    assert err.startswith("symkan: error: could not write the run folder") and "stdout" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from symkan.outputs import report
-from symkan.outputs.report import report_markdown, write_run
+from symkan.outputs.report import MANIFEST, report_markdown, write_run
 
 
 def _edge(layer, i, j, name, a, b, c, d, r2) -> dict:
@@ -98,10 +99,12 @@ def _leftovers(folder) -> list[str]:
 
 
 def _read_all(folder) -> dict[str, bytes]:
+    """Every file but the list of the files symkan wrote (MANIFEST)."""
     return {
         os.path.relpath(os.path.join(root, f), folder): open(os.path.join(root, f), "rb").read()
         for root, _, names in os.walk(folder)
         for f in names
+        if os.path.relpath(os.path.join(root, f), folder) != MANIFEST
     }
 
 
@@ -319,3 +322,47 @@ def test_run_files_has_report_html_and_model(tmp_path):
         assert "data:image/svg+xml;base64," in html  # the diagram, inline, pictures embedded
     else:
         assert notes
+
+
+# ------------------------------------------------- write_run never deletes the user's files
+
+
+def test_replacing_a_run_keeps_files_the_user_added(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, {"a.txt": "old", "stale.txt": "old", "plots/p.svg": "old"})
+    (out / "notes.md").write_text("my notes")
+    (out / "plots" / "mine.png").write_bytes(b"png")
+    (out / "data").mkdir()
+    (out / "data" / "raw.csv").write_text("x,y\n")
+    (out / "empty").mkdir()
+    (out / "link").symlink_to("notes.md")
+    write_run(out, {"a.txt": "new", "plots/p.svg": "new"})
+    assert _read_all(out) == {"a.txt": b"new", os.path.join("plots", "p.svg"): b"new",
+                              "notes.md": b"my notes", os.path.join("plots", "mine.png"): b"png",
+                              os.path.join("data", "raw.csv"): b"x,y\n", "link": b"my notes"}
+    assert (out / "empty").is_dir() and (out / "link").is_symlink()
+    assert json.loads((out / MANIFEST).read_text()) == ["a.txt", "plots/p.svg"]
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_run_folder_from_before_the_manifest_keeps_the_users_files(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("result.json", "report.md", "model.json"):
+        (out / name).write_text("old run")
+    (out / "notes.txt").write_text("mine")
+    write_run(out, {"result.json": "{}", "report.md": "new"})
+    assert _read_all(out) == {"result.json": b"{}", "report.md": b"new", "notes.txt": b"mine"}
+
+
+def test_writing_into_a_folder_of_the_users_keeps_everything(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("keep me")
+    write_run(out, {"report.md": "new"})
+    assert _read_all(out) == {"thesis.tex": b"keep me", "report.md": b"new"}
+    (out / MANIFEST).unlink()
+    with pytest.raises(FileExistsError, match="'report.md', which symkan did not write"):
+        write_run(out, {"report.md": "newer"})  # no list: report.md is the user's
+    assert _read_all(out) == {"thesis.tex": b"keep me", "report.md": b"new"}
+    assert _leftovers(tmp_path) == []

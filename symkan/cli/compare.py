@@ -87,13 +87,26 @@ def _problem(text: str):
     try:
         p = get_problem(text.strip())
     except InputError:
-        return None
+        if _is_formula(text):  # a variable such as test_1
+            return None
+        raise  # 'I.99.99' names no problem: say so, not "invalid syntax"
     if p.kind != "sympy":
         raise InputError(
             f"{p.qualified_name} is a scipy.special function ({p.formula}); "
             "`symkan compare` judges sympy formulas only"
         )
     return p
+
+
+def _is_formula(text: str) -> bool:
+    from symkan.errors import InputError
+    from symkan.formula import parse_formula
+
+    try:
+        parse_formula(text)
+    except InputError:
+        return False
+    return True
 
 
 def _names_in(text: str) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.cli._paths import check_new_file
 from symkan.outputs.diagram import draw, to_dot
 from symkan.outputs.persist import load
 from symkan.outputs.report import write_files
@@ -20,6 +21,7 @@ def add_parser(sub) -> None:
     p.add_argument("--stage", default="snapped", choices=["trained", "pruned", "snapped"],
                    help="trained: before pruning; pruned: splines; snapped: with symbolic fits")
     p.add_argument("--out", type=Path, help="output file (default: RUN_DIR/diagram_<stage>.<fmt>)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(run=run)
 
 
@@ -27,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     model = load(args.run_dir)
+    out = args.out or args.run_dir / f"diagram_{args.stage}.{args.format}"
+    check_new_file(out, args.force)
     view = network_view(model, args.stage)
     title = diagram_title(model, args.stage)
     if args.format == "dot":
@@ -35,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
         data: bytes = to_dot(plain, title=title).encode("utf-8")
     else:
         data = draw(view, args.format, title=title)  # SymkanError (exit 1) without `dot`
-    out = args.out or args.run_dir / f"diagram_{args.stage}.{args.format}"
     write_files(out.parent, {out.name: data})
     print(f"symkan: wrote {out}", file=sys.stderr)
     print(out)

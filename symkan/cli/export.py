@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from symkan.cli._paths import check_new_file
 from symkan.export import export
 from symkan.outputs.persist import load
 from symkan.outputs.report import write_files
@@ -19,11 +20,14 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", type=int, default=None,
                    help="significant digits of each constant (default: LaTeX 4, code all)")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load(args.run_dir)
+    if args.out is not None:
+        check_new_file(args.out, args.force)
     text = export(model.expr, model.feature_names, args.to, target=model.target_name,
                   precision=args.precision)
     if not text.endswith("\n"):

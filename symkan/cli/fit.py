@@ -8,12 +8,14 @@ a second one aborts with nothing written.
 from __future__ import annotations
 
 import argparse
+import difflib
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from symkan.cli._paths import check_run_folder
 from symkan.cli.progress import Progress
 from symkan.data import load_csv
 from symkan.errors import InputError
@@ -41,6 +43,9 @@ def add_parser(sub) -> None:
                      help="units of every column, e.g. 'm_0=kg,v=m/s,c=m/s,m=kg' ('1' for "
                           "dimensionless): the law is first reduced by dimensional analysis")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    fit.add_argument("--force", action="store_true",
+                     help="write the run into an existing folder that is not a run folder "
+                          "(its files are kept)")
     fit.set_defaults(run=run)
 
 
@@ -64,15 +69,6 @@ def _first_interrupt_stops(progress: Progress):
         yield event
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "result.json").exists())):
-        raise InputError(
-            f"--out {str(out)!r} exists and is not a symkan run folder (no result.json); "
-            "choose another --out, or remove it first"
-        )
 
 
 def _targets(text: str | None) -> list[str | None]:
@@ -110,9 +106,13 @@ def run(args: argparse.Namespace) -> int:
     if len(targets) > 1 and out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; choose a folder")
     for folder in outs:
-        _check_out(folder)
+        check_run_folder(folder, args.force)
+    columns = [*datasets[0].feature_names, datasets[0].target_name]
+    if len(targets) > 1:
+        columns += [d.target_name for d in datasets[1:]]
     config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
-                       model_selection=args.model_selection, units=_units(args.units))
+                       model_selection=args.model_selection,
+                       units=_units(args.units, columns, args.data))
     results = []
     with _first_interrupt_stops(progress) as stop:
         for dataset in datasets:
@@ -126,11 +126,16 @@ def run(args: argparse.Namespace) -> int:
     if len(results) < len(datasets):
         skipped = [d.target_name for d in datasets[len(results):]]
         progress.line(f"interrupted: no formula for {skipped}", final=True)
+    failed = []
     for result, folder in zip(results, outs):
         for row in _front_table(result):
             progress.line(row, final=True)
         files, notes = run_files(result)
-        written = write_run(folder, files)
+        try:
+            written = write_run(folder, files)
+        except (OSError, ValueError) as err:  # checked before training; the disk changed since
+            failed.append(f"could not write the run folder {str(folder)!r} ({_why(err)})")
+            continue
         for note in notes:
             progress.line(note, final=True)
         progress.line(
@@ -138,14 +143,27 @@ def run(args: argparse.Namespace) -> int:
             f"{result.complexity}, {result.seconds:.1f}s on {result.device}; run folder "
             f"{written}", final=True,
         )
-    for result in results:
+    for result in results:  # the formulas, even when a run folder could not be written
         print(f"{result.dataset.target_name} = {result.expr}")
     sys.stdout.flush()
+    if failed:
+        raise InputError("; ".join(failed) + "; the formula is on stdout. Choose another "
+                         "--out to keep the run's files")
     return 0
 
 
-def _units(text: str | None) -> dict[str, str] | None:
-    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given."""
+def _why(err: Exception) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        where = f": {err.filename!r}" if err.filename else ""
+        return f"{err.strerror}{where}"
+    return str(err)
+
+
+def _units(text: str | None, columns: list[str], data: Path) -> dict[str, str] | None:
+    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given.
+
+    Every name must be a column of ``data``: a misspelt one would silently go unused.
+    """
     if text is None:
         return None
     units = {}
@@ -155,4 +173,10 @@ def _units(text: str | None) -> dict[str, str] | None:
             raise InputError(f"--units entry {part.strip()!r} is not COLUMN=UNITS; write e.g. "
                              "--units 'm_0=kg,v=m/s,c=m/s,m=kg'")
         units[name.strip()] = unit.strip() or "1"
+    unknown = [n for n in units if n not in columns]
+    if unknown:
+        close = [m for n in unknown for m in difflib.get_close_matches(n, columns, n=1)]
+        hint = f" Did you mean {close[0]!r}?" if len(unknown) == 1 and close else ""
+        raise InputError(f"--units names {unknown}, which are not columns of "
+                         f"{Path(data).name}; its columns are {columns}.{hint}")
     return units

@@ -12,12 +12,10 @@ from symkan.data.checks import (
     Rows,
     as_cells,
     check_min_rows,
-    check_names,
-    check_unique,
-    clean_name,
     finish_dataset,
     to_float,
 )
+from symkan.data.names import check_variables
 from symkan.data.dataset import Dataset
 from symkan.errors import InputError
 
@@ -116,21 +114,7 @@ def from_arrays(
         names, fix = frame_names, "rename the DataFrame columns or pass feature_names"
     else:
         names, fix = [f"x{j}" for j in range(n_features)], "pass other feature_names"
-    for n in names:
-        if not isinstance(n, str):
-            raise InputError(f"feature names must be strings; got {n!r} ({type(n).__name__})")
-    check_unique(names, "the feature names", fix)
-    check_names(names, "the feature names", fix)
-    if not isinstance(target_name, str) or not target_name.isidentifier():
-        try_ = clean_name(target_name, 0) if isinstance(target_name, str) else "y"
-        raise InputError(
-            f"target_name must be usable as a variable name (letters, digits and '_', not "
-            f"starting with a digit); got {target_name!r}; try {try_!r}"
-        )
-    if target_name in names:
-        raise InputError(
-            f"target_name {target_name!r} is also a feature name; rename the target or the feature"
-        )
+    check_variables(names, target_name, "the feature names", fix)
 
     rows = Rows("row index", "row indices", int)
     Xf = to_float(cells, names, subject, rows)

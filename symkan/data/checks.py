@@ -10,7 +10,6 @@ import difflib
 import math
 import os
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,50 +49,6 @@ class Rows:
 def check_min_rows(min_rows: int) -> None:
     if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) or min_rows < 1:
         raise InputError(f"min_rows must be a positive integer; got {min_rows!r}")
-
-
-def check_unique(names: Sequence[str], subject: str, fix: str) -> None:
-    counts = Counter(names)
-    dups = [n for n, c in counts.items() if c > 1 and n]
-    if dups:
-        where = "; ".join(
-            f"{n!r} (columns {', '.join(str(j + 1) for j, m in enumerate(names) if m == n)})"
-            for n in dups
-        )
-        raise InputError(
-            f"column names must be unique, but {subject} has {where} more than "
-            f"once; {fix} so that each is different"
-        )
-
-
-def check_names(
-    names: Sequence[str], subject: str, fix: str, trailing: Sequence[int] = ()
-) -> None:
-    """Every name must be a Python identifier (keywords allowed); suggest cleaned names."""
-    problems = []
-    for j, n in enumerate(names):
-        if not n:
-            if j in trailing:
-                problems.append(
-                    f"column {j + 1} has no name and no values (a trailing comma at "
-                    "the end of each line? remove it)"
-                )
-            else:
-                problems.append(f"column {j + 1} has no name (call it e.g. {f'x{j}'!r})")
-        elif not n.isidentifier():
-            problems.append(f"{n!r} (try {clean_name(n, j)!r})")
-    if problems:
-        raise InputError(
-            f"column names must be usable as variable names (letters, digits and '_', not "
-            f"starting with a digit), but in {subject}: {'; '.join(problems)}; {fix}"
-        )
-
-
-def clean_name(name: str, j: int) -> str:
-    cleaned = re.sub(r"\W+", "_", name.strip()).strip("_")
-    if not cleaned:
-        return f"x{j}"
-    return f"x_{cleaned}" if cleaned[0].isdigit() else cleaned
 
 
 def unknown_target(target: str, names: Sequence[str], subject: str) -> str:

@@ -21,13 +21,12 @@ import pandas as pd
 from symkan.data.checks import (
     Rows,
     check_min_rows,
-    check_names,
-    check_unique,
     finish_dataset,
     fmt_names,
     to_float,
     unknown_target,
 )
+from symkan.data.names import check_unique, check_names
 from symkan.data.dataset import Dataset
 from symkan.errors import InputError
 

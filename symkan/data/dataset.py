@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from symkan.data.names import check_variables
 from symkan.errors import InputError
 
 __all__ = ["Dataset", "train_test_split"]
@@ -63,6 +64,8 @@ class Dataset:
                 f"Dataset has {X.shape[1]} feature columns but {len(names)} feature_names "
                 f"{list(names)}; give one name per column"
             )
+        check_variables(names, self.target_name, "the Dataset's feature names",
+                        "build the Dataset with load_csv or from_arrays, which suggest names")
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "feature_names", names)

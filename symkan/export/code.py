@@ -28,13 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import keyword
+
 import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
-from symkan.export._names import check_names, check_precision, code_names
+from symkan.export._names import check_names, check_precision, code_names, py_string
 from symkan.formula.numeric import rounded
 from symkan.export.sympy_code import exact_str
 
@@ -62,7 +64,8 @@ def _prepare(expr, names, target, precision, reserved, numeric: bool = False):
     expr = sympy.sympify(expr)
     check_names(expr, names)
     safe = code_names([*names, target], reserved=reserved)
-    subs = {sympy.Symbol(n, real=True): sympy.Symbol(safe[n], real=True) for n in names}
+    # by name, whatever the symbol's assumptions: no name reaches the code unmapped
+    subs = {s: sympy.Symbol(safe[str(s)], real=True) for s in expr.free_symbols}
     expr = rounded(expr, precision)
     if numeric:  # torch functions need tensors: sqrt(2), pi, 1/3 become floats
         expr = expr.xreplace({n: sympy.Float(n) for n in expr.atoms(sympy.Number)
@@ -74,7 +77,8 @@ def _prepare(expr, names, target, precision, reserved, numeric: bool = False):
 
 
 def _docline(expr, target: str) -> str:
-    return f'"""{target} = {exact_str(rounded(expr, 6))}, found by symkan."""'
+    """The docstring, escaped: names from a model file cannot end it and add code."""
+    return f'""{py_string(f"{target} = {exact_str(rounded(expr, 6))}, found by symkan.")}""'
 
 
 def to_python(expr, names: Sequence[str], *, target: str = "y",
@@ -105,10 +109,12 @@ def to_torch(expr, names: Sequence[str], *, target: str = "y",
     code = _Torch().doprint(body)
     unpack = ", ".join(safe[n] for n in names) + ("," if len(names) == 1 else "")
     cls = "".join(p[:1].upper() + p[1:] for p in safe[target].split("_")) or "Formula"
+    if keyword.iskeyword(cls) or cls == "torch":  # a target "none" or "true"
+        cls += "_"
     return (
         f"import torch\n\n\nclass {cls}(torch.nn.Module):\n    {_docline(expr, target)}\n\n"
         f"    def forward(self, X):\n"
-        f"        # X: (batch, {len(names)}), columns {', '.join(names)}\n"
+        f"        # X: (batch, {len(names)}), columns {', '.join(safe[n] for n in names)}\n"
         f"        {unpack} = X.unbind(-1)\n"
         f"        return torch.broadcast_to(torch.as_tensor({code}, dtype=X.dtype), "
         f"X.shape[:-1])\n"
@@ -117,9 +123,9 @@ def to_torch(expr, names: Sequence[str], *, target: str = "y",
 
 def numpy_function(expr, names: Sequence[str]) -> Callable[..., np.ndarray]:
     """The formula as a numpy callable, ``f(X)`` with ``X`` of shape ``(n, len(names))``."""
-    expr = sympy.sympify(expr)
-    check_names(expr, names)
-    fn = sympy.lambdify([sympy.Symbol(n, real=True) for n in names], expr, modules="numpy")
+    body, safe = _prepare(expr, names, "y", None, {"numpy"})
+    fn = sympy.lambdify([sympy.Symbol(safe[n], real=True) for n in names], body,
+                        modules="numpy")
 
     def f(X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import sympy
 from sympy.printing.str import StrPrinter
 
-from symkan.export._names import check_precision, code_names
+from symkan.export._names import check_names, check_precision, code_names, py_string
 from symkan.formula.numeric import rounded
 
 __all__ = ["exact_str", "to_sympy"]
@@ -74,15 +74,17 @@ def to_sympy(
         Significant digits of each float; None keeps every digit.
     """
     check_precision(precision, allow_none=True)
+    expr = sympy.sympify(expr)
+    check_names(expr, names)
     safe = code_names([*names, target], reserved={"sympy", "Float", "Integer", "Rational",
                                                   "Symbol", "pi", "E", "exp", "sqrt"} | _FUNCS)
-    subs = {sympy.Symbol(n, real=True): sympy.Symbol(safe[n], real=True) for n in names}
-    body = exact_str(rounded(sympy.sympify(expr), precision).xreplace(subs))
-    used = {type(f).__name__ for f in sympy.sympify(expr).atoms(sympy.Function)}
+    subs = {s: sympy.Symbol(safe[str(s)], real=True) for s in expr.free_symbols}
+    body = exact_str(rounded(expr, precision).xreplace(subs))
+    used = {type(f).__name__ for f in expr.atoms(sympy.Function)}
     used = sorted(used | {"Float", "Integer", "Rational", "Symbol", "pi", "exp", "sqrt"})
     lines = ["import sympy", f"from sympy import {', '.join(used)}", ""]
     for n in names:
-        lines.append(f'{safe[n]} = Symbol("{n}", real=True)')
+        lines.append(f"{safe[n]} = Symbol({py_string(n)}, real=True)")
     lines.append(f"{safe[target]} = {body}")
     return "\n".join(lines) + "\n"
 

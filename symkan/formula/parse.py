@@ -76,7 +76,7 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
         raise InputError(f"cannot read formula {_short(text)}: {why}") from None
     allowed = set(names) if names is not None else None
     try:
-        return _build(tree.body, allowed)
+        expr = _build(tree.body, allowed)
     except RecursionError:
         raise InputError(f"formula {_short(text)} is nested too deeply to read") from None
     except _Rejected as err:
@@ -84,6 +84,12 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
             f"formula {text!r} is not plain arithmetic: {err}. Use numbers, variable names, "
             f"+ - * / ** and the functions {sorted(set(FUNCTIONS))}"
         ) from None
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise InputError(
+            f"formula {_short(text)} divides by zero or is otherwise infinite or undefined "
+            f"(sympy reads it as {_short(str(expr))}); write a formula that is finite"
+        )
+    return expr
 
 
 class _Rejected(Exception):

@@ -41,6 +41,7 @@ import sympy
 import torch
 
 from symkan.data import train_test_split
+from symkan.data.names import check_variables
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
 from symkan.formula.numeric import evaluate
@@ -218,6 +219,8 @@ def _read_meta(folder: pathlib.Path) -> dict:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise _bad(meta_path, f"is not valid JSON (truncated or edited?): {err}") from None
+    except RecursionError:
+        raise _bad(meta_path, "is nested too deeply to be a model file (edited?)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(meta_path, f"is not a symkan model file (no \"format\": \"{FORMAT}\")")
     if meta.get("version") != VERSION:
@@ -236,6 +239,37 @@ def _kan(meta: dict, prefix: str, tensors: Mapping[str, torch.Tensor]) -> KAN:
     state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
     net.load_state_dict(state, strict=True)
     return net
+
+
+def _checked_names(meta: dict, meta_path: pathlib.Path) -> tuple[tuple[str, ...], str]:
+    """The feature and target names, checked as data's are: they reach formulas and code."""
+    names, target = meta.get("feature_names"), meta.get("target_name")
+    if not isinstance(names, list):
+        raise _bad(meta_path, f"has feature_names {_short(names)}, not a list of names")
+    try:
+        check_variables(names, target, "its feature_names", "fit again")
+    except InputError as err:
+        raise _bad(meta_path, f"holds names that cannot be used ({err})") from None
+    constants = meta.get("constants")
+    if not isinstance(constants, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in constants
+    ):
+        raise _bad(meta_path, f"has constants {_short(constants)}, not a list of finite numbers")
+    snapped = meta.get("snapped")
+    edges = snapped.get("edges", []) if isinstance(snapped, dict) else []
+    if not isinstance(edges, list) or not all(
+        isinstance(e, list) and len(e) == 9 and isinstance(e[3], str) and e[3].isprintable()
+        and len(e[3]) <= 40 for e in edges
+    ):
+        raise _bad(meta_path, "has snapped edges that are not [layer, i, j, primitive name, "
+                              "a, b, c, d, r2] lists")
+    return tuple(names), target
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def load(path: str | os.PathLike[str]) -> FittedModel:
@@ -262,9 +296,9 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
     if hashlib.sha256(blob).hexdigest() != expected:
         raise _bad(tpath, f"does not match the sha256 recorded in {META} ({len(blob)} bytes; "
                           "truncated or changed after saving)")
+    names, target = _checked_names(meta, folder / META)
     try:
         tensors = st_load(blob)
-        names, target = tuple(meta["feature_names"]), str(meta["target_name"])
         consts = [sympy.Symbol(f"{_CONST}{k}", real=True) for k in range(len(meta["constants"]))]
         expr = parse_formula(meta["formula_template"], [*names, *map(str, consts)])
         expr = expr.xreplace({c: sympy.Float(float(v)) for c, v in zip(consts, meta["constants"])})

@@ -16,7 +16,15 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-__all__ = ["report_markdown", "write_files", "write_run"]
+__all__ = ["MANIFEST", "report_markdown", "write_files", "write_run"]
+
+MANIFEST = ".symkan-files.json"  # in a run folder: the files symkan wrote there
+# What `symkan fit` wrote before run folders had a MANIFEST: replaced, not kept.
+_FIT_FILES = frozenset({
+    "result.json", "report.md", "report.html", "formula.tex", "diagram.dot", "diagram.svg",
+    "model.json", "model.safetensors", "plots/predicted_vs_true.svg", "plots/residuals.svg",
+    "plots/training_curve.svg",
+})
 
 _MISSING = "—"
 _FIGURES = (
@@ -241,10 +249,13 @@ def write_run(
     """Write a run folder atomically: all of ``files`` or, on any error, nothing.
 
     The files are written into a temporary folder next to ``out_dir`` (same parent,
-    prefix ``.symkan-``), which then takes the place of ``out_dir``. An existing
-    ``out_dir`` is moved aside, replaced and deleted: its old contents are not merged.
-    If anything fails, the temporary folder is removed and an existing ``out_dir`` is
-    left as it was.
+    prefix ``.symkan-``), which then takes the place of ``out_dir``. The names written
+    are listed in ``.symkan-files.json`` in the folder. When ``out_dir`` exists, the
+    files that symkan wrote there (those the list names; in a run folder from before
+    the list, the files ``symkan fit`` writes) are replaced, and every other file (notes
+    the user added, a folder's own files) is kept: linked, or copied, into the new
+    folder before it takes the old one's place. If anything fails, the temporary folder
+    is removed and an existing ``out_dir`` is left as it was.
 
     Parameters
     ----------
@@ -270,7 +281,8 @@ def write_run(
     TypeError
         A content is neither ``str`` nor ``bytes``.
     FileExistsError
-        ``out_dir`` exists and ``overwrite`` is False, or it is a file or a symbolic link.
+        ``out_dir`` exists and ``overwrite`` is False, or it is a file or a symbolic link,
+        or it holds a file that symkan did not write where one of ``files`` goes.
 
     Examples
     --------
@@ -278,12 +290,15 @@ def write_run(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     run = write_run(pathlib.Path(tmp) / "run", {"report.md": "# hi\\n"})
     ...     sorted(p.name for p in run.iterdir())
-    ['report.md']
+    ['.symkan-files.json', 'report.md']
     """
     out = pathlib.Path(os.path.abspath(os.fspath(out_dir)))
     payload = {_check_name(name): _as_bytes(name, content) for name, content in files.items()}
     _check_layout(payload)
     _check_target(out, overwrite)
+    kept = _kept_files(out, payload) if out.exists() else []
+    payload[PurePosixPath(MANIFEST)] = (
+        json.dumps(sorted(str(rel) for rel in payload), indent=0) + "\n").encode("utf-8")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=".symkan-", dir=out.parent))
@@ -296,6 +311,8 @@ def write_run(
             path = new.joinpath(*rel.parts)
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_file(path, data)
+        for rel in kept:
+            _carry(out.joinpath(*rel.parts), new.joinpath(*rel.parts))
         if out.exists():
             old = staging / "old"
             os.replace(out, old)
@@ -347,6 +364,70 @@ def write_files(
                 os.unlink(tmp)
             raise
     return out
+
+
+def is_run_folder(folder: pathlib.Path) -> bool:
+    """Whether ``folder`` was written by `write_run` (or is an older ``symkan fit`` run)."""
+    return (folder / MANIFEST).is_file() or (folder / "result.json").is_file()
+
+
+def _ours(out: pathlib.Path, payload: Mapping[PurePosixPath, bytes]) -> set[PurePosixPath]:
+    """The files in ``out`` that symkan wrote: the MANIFEST's list, or an old run's files."""
+    ours = {PurePosixPath(MANIFEST)}
+    try:
+        listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return ours | {PurePosixPath(n) for n in listed if isinstance(n, str)}
+    except (OSError, ValueError, TypeError):
+        pass
+    if (out / "result.json").is_file():
+        ours |= {PurePosixPath(n) for n in _FIT_FILES} | set(payload)
+    return ours
+
+
+def _kept_files(out: pathlib.Path, payload: Mapping[PurePosixPath, bytes]) -> list[PurePosixPath]:
+    """The user's entries in ``out`` (files, links, empty folders) that the new run keeps."""
+    ours = _ours(out, payload)
+    dirs = {parent for rel in payload for parent in rel.parents}
+    kept, clash = [], []
+    for root, subdirs, names in os.walk(out):
+        base = PurePosixPath(pathlib.Path(root).relative_to(out).as_posix())
+        links = [d for d in subdirs if os.path.islink(os.path.join(root, d))]
+        empty = [d for d in subdirs if d not in links and not os.listdir(os.path.join(root, d))]
+        for name in [*names, *links, *empty]:
+            rel = base / name
+            if rel in ours:
+                continue
+            if name in empty and rel in dirs:
+                continue  # the new run has this folder
+            if rel in payload or rel in dirs or any(p in payload for p in rel.parents):
+                clash.append(str(rel))  # the user's file where the run writes (or v.v.)
+            else:
+                kept.append(rel)
+    if clash:
+        raise FileExistsError(
+            f"{str(out)!r} holds {_names(clash)}, which symkan did not write, where the new "
+            "run writes its files; move them, or choose another folder"
+        )
+    return kept
+
+
+def _names(items: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(repr(i) for i in items[:shown]) + more
+
+
+def _carry(src: pathlib.Path, dst: pathlib.Path) -> None:
+    """``src`` also at ``dst``: a hard link (a copy across file systems); links as links."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        dst.mkdir()
+    else:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
 
 
 def _write_file(path: pathlib.Path, data: bytes) -> None:
