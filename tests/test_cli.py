@@ -188,12 +188,12 @@ def test_first_ctrl_c_keeps_the_formulas_found_so_far(tmp_path, capsys, monkeypa
 
 
 def _no_training(monkeypatch):
-    import symkan.pipeline
+    import symkan.cli.fit as cli_fit
 
     def fit(*args, **kwargs):
         raise AssertionError("trained although the output place was refused")
 
-    monkeypatch.setattr(symkan.pipeline, "fit", fit)
+    monkeypatch.setattr(cli_fit, "fit", fit)
 
 
 @pytest.mark.parametrize("where", ["cwd", "home", "symlink", "under_a_file", "read_only"])
@@ -241,18 +241,18 @@ def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, monkeypatc
 
 def test_a_run_folder_that_cannot_be_written_after_the_search_keeps_the_formula(
         tmp_path, capsys, monkeypatch):
-    import symkan.pipeline
+    import symkan.cli.fit as cli_fit
 
     csv = _write(tmp_path / "law.csv", ["x", "E"], _good_rows())
     out = tmp_path / "gone" / "run"
-    real_fit = symkan.pipeline.fit
+    real_fit = cli_fit.fit
 
     def fit_then_the_folder_is_taken(*args, **kwargs):
         result = real_fit(*args, **kwargs)
         (tmp_path / "gone").write_text("a file appeared where the run's folder goes")
         return result
 
-    monkeypatch.setattr(symkan.pipeline, "fit", fit_then_the_folder_is_taken)
+    monkeypatch.setattr(cli_fit, "fit", fit_then_the_folder_is_taken)
     assert main(["fit", str(csv), "--out", str(out), "--quiet"]) == 2
     captured = capsys.readouterr()
     assert captured.out.startswith("E = ")

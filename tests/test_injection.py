@@ -20,7 +20,7 @@ from symkan.cli import main
 from symkan.data import Dataset
 from symkan.errors import InputError
 from symkan.export import TARGETS, export
-from symkan.persist import load, save
+from symkan.outputs.persist import load, save
 
 
 def _payloads(sentinel) -> list[str]:

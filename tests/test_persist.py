@@ -43,7 +43,7 @@ def test_load_save_predicts_identically(pair, saved):
 
 def test_fit_result_round_trip_and_run_folder_loads(pair, tmp_path):
     from symkan.outputs.artifacts import run_files
-    from symkan.outputs.report import write_run
+    from symkan.outputs.runfolder import write_run
 
     result = pair[1]
     files, _ = run_files(result)

@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from symkan.outputs import report
-from symkan.outputs.report import MANIFEST, report_markdown, write_run
+from symkan.outputs import runfolder
+from symkan.outputs.report import report_markdown
+from symkan.outputs.runfolder import MANIFEST, write_run
 
 
 def _edge(layer, i, j, name, a, b, c, d, r2) -> dict:
@@ -146,7 +147,7 @@ def test_write_run_into_existing_empty_folder(tmp_path):
 
 def test_failure_mid_write_leaves_nothing_new(tmp_path, monkeypatch):
     calls = []
-    real = report._write_file
+    real = runfolder._write_file
 
     def flaky(path, data):
         calls.append(path)
@@ -154,7 +155,7 @@ def test_failure_mid_write_leaves_nothing_new(tmp_path, monkeypatch):
             raise OSError("disk full")
         real(path, data)
 
-    monkeypatch.setattr(report, "_write_file", flaky)
+    monkeypatch.setattr(runfolder, "_write_file", flaky)
     files = {"a.txt": "1", "b.txt": "2", "c.txt": "3"}
 
     with pytest.raises(OSError, match="disk full"):
@@ -182,7 +183,7 @@ def test_failure_while_swapping_restores_old_run(tmp_path, monkeypatch):
             raise OSError("cannot rename")
         real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", replace)
+    monkeypatch.setattr(runfolder.os, "replace", replace)
     with pytest.raises(OSError, match="cannot rename"):
         write_run(out, {"a.txt": "new"})
     monkeypatch.undo()
@@ -291,7 +292,7 @@ def test_html_escapes_text(result):
 
 
 def test_write_files_adds_without_removing(tmp_path):
-    from symkan.outputs.report import write_files
+    from symkan.outputs.runfolder import write_files
 
     (tmp_path / "keep.txt").write_text("k")
     write_files(tmp_path, {"sub/a.svg": "<svg/>", "b.bin": b"\x00"})

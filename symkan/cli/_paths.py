@@ -2,7 +2,7 @@
 
 A command never overwrites a file, or writes into a folder, that symkan did not make
 unless ``--force`` says so; even then a run keeps the files already there (see
-`symkan.report.write_run`). Each check raises `InputError` (exit status 2) with the fix.
+`symkan.outputs.runfolder.write_run`). Each check raises `InputError` (exit status 2) with the fix.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from symkan.errors import InputError
-from symkan.report import is_run_folder
+from symkan.outputs.runfolder import is_run_folder
 
 
 def check_new_file(path: Path, force: bool, flag: str = "--out") -> None:

@@ -99,8 +99,6 @@ def _problem(text: str):
 
 
 def _is_formula(text: str) -> bool:
-    from symkan.errors import InputError
-    from symkan.formula import parse_formula
 
     try:
         parse_formula(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 from symkan.cli._paths import check_new_file
 from symkan.outputs.diagram import draw, to_dot
 from symkan.outputs.persist import load
-from symkan.outputs.report import write_files
+from symkan.outputs.runfolder import write_files
 from symkan.outputs.views import diagram_title, network_view
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from symkan.cli._paths import check_new_file
 from symkan.export import export
 from symkan.outputs.persist import load
-from symkan.outputs.report import write_files
+from symkan.outputs.runfolder import write_files
 
 
 def add_parser(sub) -> None:

@@ -20,7 +20,7 @@ from symkan.cli.progress import Progress
 from symkan.data import load_csv
 from symkan.errors import InputError
 from symkan.outputs.artifacts import run_files
-from symkan.outputs.report import write_run
+from symkan.outputs.runfolder import write_run
 from symkan.pipeline import FitConfig, fit
 
 

@@ -1,6 +1,6 @@
 """A fitted result → the files of a run folder, as strings and bytes (nothing is written here).
 
-`run_files` is what the CLI hands to `report.write_run`; the JSON record comes from
+`run_files` is what the CLI hands to `runfolder.write_run`; the JSON record comes from
 `symkan.outputs.record.result_record`.
 """
 

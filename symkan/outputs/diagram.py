@@ -3,7 +3,7 @@
 `to_dot` is pure: it turns a `NetworkView` (plain data, no torch) into DOT text.
 `render` is the separate, optional step that pipes DOT text through Graphviz's
 ``dot`` binary; it needs ``dot`` on ``PATH`` (check with `dot_available`).
-Neither function touches the file system; `symkan.outputs.report.write_run` writes files.
+Neither function touches the file system; `symkan.outputs.runfolder.write_run` writes files.
 
 Layout follows pykan: inputs at the bottom, the output at the top (``rankdir=BT``),
 hidden nodes as small circles (``+`` for a sum node, ``×`` for a multiplication

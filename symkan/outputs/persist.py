@@ -48,7 +48,7 @@ from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
 from symkan.kan.network import KAN, KANLayer
 from symkan.outputs.record import result_record
-from symkan.outputs.report import write_files
+from symkan.outputs.runfolder import write_files
 from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 
 __all__ = ["FORMAT", "VERSION", "FittedModel", "from_result", "load", "model_files", "save"]
