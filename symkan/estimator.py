@@ -38,6 +38,7 @@ from symkan.outputs.artifacts import network_view
 from symkan.outputs.diagram import to_dot
 from symkan.search.pareto import scores, select
 from symkan.pipeline import FitConfig, FitResult, fit
+from symkan.search.types import LEVERS
 
 __all__ = ["SymKANRegressor"]
 
@@ -62,8 +63,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     random_state : int, numpy Generator/RandomState or None, default None
         Seed of the training. None means seed 0: fits are reproducible by default.
     device : {"auto", "cpu", "cuda"}, default "auto"
-    methods : tuple of str, default ("additive", "separable", "kan")
-        Candidate builders to run (see `symkan.pipeline`).
+    methods : tuple of str, default: every lever
+        The levers the search may use (`symkan.search.types.LEVERS`: "additive",
+        "composite", "units", "groups", "separable", "kan").
     hidden : int or None, default None
         Hidden width of the KAN; None means ``min(2d + 1, 9)``.
     grid_sizes : tuple of int, default (5, 10, 20)
@@ -111,7 +113,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         time_budget: float = 120.0,
         random_state=None,
         device: str = "auto",
-        methods: tuple[str, ...] = ("additive", "separable", "kan"),
+        methods: tuple[str, ...] = LEVERS,
         hidden: int | None = None,
         grid_sizes: tuple[int, ...] = (5, 10, 20),
         steps: int = 60,
@@ -153,29 +155,17 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         methods = self.methods
         if isinstance(methods, str):
             methods = (methods,)
-        positive_int = {"steps": self.steps, "max_rows": self.max_rows}
-        for name, value in positive_int.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise InputError(f"{name}={value!r} must be a positive integer")
-        if isinstance(self.restarts, bool) or not isinstance(self.restarts, numbers.Integral) \
-                or self.restarts < 0:
-            raise InputError(f"restarts={self.restarts!r} must be an integer >= 0, e.g. 0 or 2")
-        if not isinstance(self.time_budget, numbers.Real) or not self.time_budget > 0:
-            raise InputError(f"time_budget={self.time_budget!r} must be a positive number of "
-                             "seconds, e.g. 60")
-        for name in ("test_fraction", "val_fraction"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not 0 < value < 1:
-                raise InputError(f"{name}={value!r} must be a fraction in (0, 1), e.g. 0.2")
+        grids = self.grid_sizes
         return FitConfig(
-            seed=int(seed), device=self.device, test_fraction=float(self.test_fraction),
-            val_fraction=float(self.val_fraction), hidden=self.hidden,
-            grid_sizes=tuple(self.grid_sizes), steps=int(self.steps), lamb=float(self.lamb),
-            methods=tuple(methods), max_rows=int(self.max_rows),
-            time_budget=float(self.time_budget), model_selection=self.model_selection,
-            restarts=int(self.restarts),
+            seed=int(seed), device=self.device, test_fraction=self.test_fraction,
+            val_fraction=self.val_fraction, hidden=self.hidden,
+            grid_sizes=tuple(grids) if isinstance(grids, (list, tuple)) else grids,
+            steps=self.steps, lamb=self.lamb,
+            methods=tuple(methods) if isinstance(methods, (list, tuple)) else methods,
+            max_rows=self.max_rows, time_budget=self.time_budget,
+            model_selection=self.model_selection, restarts=self.restarts,
             units=None if self.units is None else dict(self.units),
-        )
+        ).validate()  # the one place settings are checked
 
     def fit(self, X, y) -> SymKANRegressor:
         """Find a Pareto front of formulas for ``y`` (each column of a 2-D ``y``).

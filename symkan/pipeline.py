@@ -26,6 +26,7 @@ from symkan.search import units
 from symkan.data import Dataset, train_test_split
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate
+from symkan.formula.numeric import r2
 from symkan.kan.network import KAN
 from symkan.search.pareto import pareto_front, simpler_forms
 from symkan.search.pareto import select as select_formula
@@ -128,8 +129,8 @@ def fit(
     scores = (network.pruned.edge_scores if network is not None else
               edge_scores(model, to_tensor(problem.X[:, list(inputs)], device)))
     return FitResult(
-        expr=best.expr, symbols=problem.symbols, dataset=dataset, r2=_r2(pred, test_ds.y),
-        rmse=float(np.sqrt(np.mean((pred - test_ds.y) ** 2))), network_r2=_r2(pred, net),
+        expr=best.expr, symbols=problem.symbols, dataset=dataset, r2=r2(pred, test_ds.y),
+        rmse=float(np.sqrt(np.mean((pred - test_ds.y) ** 2))), network_r2=r2(pred, net),
         complexity=best.complexity, method=best.method,
         seconds=time.perf_counter() - start, device=str(device),
         widths=model.widths, model=model, snapped=snapped, inputs=inputs,
@@ -228,5 +229,3 @@ def _drop_unused_inputs(
     return model, snap(model, to_tensor(X[:, list(used)], device), library), used
 
 
-def _r2(pred: np.ndarray, target: np.ndarray) -> float:
-    return float(1 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))

@@ -63,9 +63,25 @@ def tidy(expr: sympy.Expr, max_complexity: int = 40) -> sympy.Expr:
     if complexity(expr) > max_complexity:
         return expr
     options = [expr]
-    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+    if _function_of_log(expr):  # tanh(log(u)/2) = (u - 1)/(u + 1): exp and log cancel
         try:
-            options.append(rewrite(expr))
+            plain = sympy.powsimp(expr.rewrite(sympy.log).rewrite(sympy.exp), force=True)
+            plain = min((plain, sympy.cancel(plain)), key=complexity)
+            if not _function_of_log(plain) and complexity(plain) <= complexity(expr) + 15:
+                return tidy(plain, max_complexity)  # algebra beats exp(atanh(u)), a bit longer
         except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
-            continue
+            pass
+    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+        for e in list(options):
+            try:
+                options.append(rewrite(e))
+            except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
+                continue
     return min(options, key=lambda e: (complexity(e), len(str(e))))
+
+
+def _function_of_log(expr: sympy.Expr) -> bool:
+    """A hyperbolic or exponential function whose argument holds a log."""
+    return any(isinstance(f, (sympy.exp, sympy.tanh, sympy.cosh, sympy.sinh, sympy.coth))
+               and f.args[0].has(sympy.log, sympy.atanh, sympy.asinh, sympy.acosh)
+               for f in expr.atoms(sympy.Function))

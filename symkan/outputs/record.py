@@ -38,6 +38,9 @@ def result_record(result: FitResult) -> dict:
         "complexity": result.complexity,
         "method": result.method,
         "seconds": round(result.seconds, 3),
+        # seconds per lever path ("separable/groups/composite"); a reducer's own entry
+        # includes the time of the sub-problems it made
+        "timings": dict(result.timings),
         "device": result.device,
         "width": list(result.widths),
         "candidates": [

@@ -3,9 +3,10 @@
 `finalize` refits every constant end to end on the fit rows, turns near-linear functions
 into their linear form, drops terms the data do not need and snaps constants to nice
 numbers, first on the formula as composed and then on its expanded canonical form. The
-cost is bounded rather than the size capped: a large candidate is cleaned too, on fewer
-rows (about `_ROW_COST` row·nodes per evaluation), so that the same data always give
-the same formula however busy the machine is.
+cost is bounded rather than the size capped: a large candidate is cleaned too when its
+refit is near exact (`_NEAR_EXACT`: it may hide a law), on fewer rows (about `_ROW_COST`
+row·nodes per evaluation); a large candidate that is far from exact is only refitted.
+Nothing depends on the clock, so the same data always give the same formula.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from symkan.formula import complexity, tidy
 _EXPAND_LIMIT = 120
 # above this complexity a formula is only refitted: too big to be a law worth snapping
 _CLEAN_LIMIT = 400
+# a candidate above `_SMALL` is cleaned only if its refit RMSE is below this × std(y)
+_NEAR_EXACT = 1e-4
+_SMALL = 60
 # rows × complexity of one evaluation while cleaning: a large formula is cleaned on fewer rows
 _ROW_COST = 60_000
 
@@ -55,6 +59,10 @@ def finalize(
 
     if complexity(expr) > _CLEAN_LIMIT:
         return formula.refit_constants(expr, symbols, X, y, max_nfev=50)  # a numeric law
+    if complexity(expr) > _SMALL:
+        refit = formula.refit_constants(expr, symbols, X, y)
+        if formula.rmse(refit, symbols, X, y) > _NEAR_EXACT * scale:
+            return refit  # large and far from exact: cleaning would cost much, gain little
     expr = clean(expr)
     if complexity(expr) > _EXPAND_LIMIT:
         return expr

@@ -85,7 +85,7 @@ class Solver:
             self.collected = candidates
         else:
             now = time.perf_counter()
-            limit = now + max(share * (self.deadline - now), 0.5)
+            limit = now + min(max(share * (self.deadline - now), 0.5), self.config.sub_budget)
             if self._sub_deadlines:
                 limit = min(limit, self._sub_deadlines[-1])
             self._sub_deadlines.append(limit)

@@ -8,6 +8,8 @@ lever, so levers, the solver and the pipeline all sit above this module.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -51,9 +53,13 @@ class FitConfig:
     # with them the law is first reduced by dimensional analysis (`symkan.search.units`)
     units: Mapping[str, str | tuple[float, ...]] | None = None
     max_depth: int = 2  # how deep reducers may nest sub-problems
+    sub_budget: float = 10.0  # seconds a sub-problem may take at most
 
     def validate(self) -> FitConfig:
         """Raise `InputError` naming the first bad setting and its fix; return self."""
+        if isinstance(self.methods, str) or not isinstance(self.methods, (tuple, list)):
+            raise InputError(f"methods={self.methods!r} is not valid; use a tuple of lever "
+                             f"names from {list(LEVERS)}")
         unknown = sorted(set(self.methods) - set(LEVERS))
         if unknown or not self.methods:
             raise InputError(f"methods {unknown or '()'} unknown; choose from {list(LEVERS)}")
@@ -61,19 +67,34 @@ class FitConfig:
             raise InputError(
                 f"model_selection={self.model_selection!r} is not one of "
                 f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'")
+        def integer(v, low):
+            return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= low
+
+        def real(v):
+            return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
         checks = [
-            ("test_fraction", 0 < self.test_fraction < 1, "a number in (0, 1), e.g. 0.2"),
-            ("val_fraction", 0 < self.val_fraction < 1, "a number in (0, 1), e.g. 0.2"),
-            ("time_budget", self.time_budget > 0, "a positive number of seconds"),
-            ("steps", int(self.steps) >= 1, "a positive integer"),
-            ("max_rows", int(self.max_rows) >= 10, "an integer of at least 10"),
-            ("restarts", int(self.restarts) >= 0, "an integer ≥ 0"),
-            ("max_depth", int(self.max_depth) >= 0, "an integer ≥ 0"),
-            ("grid_sizes", len(self.grid_sizes) > 0 and all(int(g) >= 2 for g in
-                                                            self.grid_sizes),
-             "a non-empty tuple of integers ≥ 2"),
-            ("hidden", self.hidden is None or int(self.hidden) >= 1, "None or an integer ≥ 1"),
-            ("lamb", self.lamb >= 0, "a number ≥ 0"),
+            ("test_fraction", real(self.test_fraction) and 0 < self.test_fraction < 1,
+             "a fraction in (0, 1), e.g. 0.2"),
+            ("val_fraction", real(self.val_fraction) and 0 < self.val_fraction < 1,
+             "a fraction in (0, 1), e.g. 0.2"),
+            ("time_budget", real(self.time_budget) and self.time_budget > 0,
+             "a positive number of seconds, e.g. 60"),
+            ("sub_budget", real(self.sub_budget) and self.sub_budget > 0,
+             "a positive number of seconds, e.g. 10"),
+            ("steps", integer(self.steps, 1), "a positive integer"),
+            ("max_rows", integer(self.max_rows, 10), "an integer of at least 10"),
+            ("restarts", integer(self.restarts, 0), "an integer >= 0, e.g. 0 or 2"),
+            ("max_depth", integer(self.max_depth, 0), "an integer >= 0"),
+            ("seed", integer(self.seed, 0), "an integer >= 0"),
+            ("grid_sizes", isinstance(self.grid_sizes, tuple) and len(self.grid_sizes) > 0
+             and all(integer(g, 2) for g in self.grid_sizes),
+             "a non-empty tuple of integers >= 2, e.g. (5, 10, 20)"),
+            ("hidden", self.hidden is None or integer(self.hidden, 1), "None or an integer >= 1"),
+            ("lamb", real(self.lamb) and self.lamb >= 0, "a number >= 0"),
+            ("device", self.device in ("auto", "cpu", "cuda") or (
+                isinstance(self.device, str) and self.device.startswith("cuda:")),
+             "'auto', 'cpu' or 'cuda'"),
         ]
         for name, ok, fix in checks:
             if not ok:

@@ -45,7 +45,7 @@ def inner_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
 
 
 def composite_forms(
-    x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 4,
+    x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 3,
 ) -> list[tuple[str, sympy.Expr]]:
     """Two-level forms of a one-variable law ``y ≈ g(x)``, best ``keep`` first."""
     if len(x) > _ROWS:
@@ -63,12 +63,14 @@ def composite_forms(
     if not xs:
         return []
     found = []
+    tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     options = leaf_options(xs, [y] * len(xs), [u] * len(xs), library)
     for (name, h, cost), opts in zip(names, options):
         if not opts:
             continue
         for leaf in _best(opts):
-            found.append((leaf.rmse, leaf.complexity + cost, name, leaf.expr.subs(u, h(symbol))))
+            found.append((max(leaf.rmse, tie), leaf.complexity + cost, name,
+                          leaf.expr.subs(u, h(symbol))))
     found.sort(key=lambda t: (t[0], t[1]))
     out, seen = [], set()
     for _, _, name, expr in found:

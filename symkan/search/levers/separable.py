@@ -49,6 +49,8 @@ def _trees(problem: Problem, solver):
         if tree.kind != "block" and all(tree != t for t in trees):
             trees.append(tree)
     solver.progress("separate", surrogate_rel_rmse=eps, trees=trees)
+    # full trees first (cheap: no sub-problem), then those with the smallest blocks
+    trees.sort(key=lambda t: sum(len(b.vars) for b in t.leaves() if b.kind == "block"))
     return f, eps, trees
 
 
@@ -159,15 +161,72 @@ def _score(expr, problem: Problem) -> tuple[float, sympy.Expr]:
         return float("inf"), expr
 
 
+def _values(expr: sympy.Expr, symbols, X: np.ndarray) -> np.ndarray:
+    fn = sympy.lambdify(symbols, expr, "numpy")
+    with np.errstate(all="ignore"):
+        return np.broadcast_to(np.asarray(fn(*X.T), dtype=float), (len(X),))
+
+
+def _backfit(tree: Node, forms: dict[int, list[sympy.Expr]], problem: Problem, library,
+             passes: int = 2, rows: int = 256) -> None:
+    """Each leaf refitted on the REAL rows, the rest of the tree peeled off (backfitting).
+
+    A leaf's target is ``y`` with the other parts' current forms divided out or
+    subtracted; their errors do not depend on this leaf's variable, so a fit on the
+    leaf's variable averages them away, and a pass later the others are refitted
+    against the better leaf. The forms found go first in the leaf's list.
+    """
+    idx = np.linspace(0, len(problem.y) - 1, min(rows, len(problem.y))).astype(int)
+    X, y = problem.X[idx], problem.y[idx]
+    leaves = [leaf for leaf in tree.leaves() if leaf.kind == "leaf"]
+    for _ in range(passes):
+        for leaf in leaves:
+            vals = {id(n): _values(forms[id(n)][0], problem.symbols, X) for n in tree.leaves()}
+            _node_values(tree, vals)
+            t = _peel(tree, leaf, y, vals)
+            ok = np.isfinite(t) & (np.abs(t) < 1e12)
+            if ok.mean() < 0.9 or np.std(t[ok]) == 0:
+                continue
+            v = leaf.vars[0]
+            options = leaf_options([X[ok, v]], [t[ok]], [problem.symbols[v]], library)[0]
+            if not options:
+                continue
+            best = min(options, key=lambda o: (o.rmse, o.complexity))
+            new = [choose(options, rel_slack=1.1).expr, best.expr]
+            kept = []
+            for e in new + forms[id(leaf)]:
+                if all(e != k for k in kept):
+                    kept.append(e)
+            forms[id(leaf)] = kept[: _LEAF_FORMS + 2]
+
+
 def _choose_on_rows(tree: Node, forms: dict[int, list[sympy.Expr]], problem: Problem,
                     solver) -> Iterator[sympy.Expr]:
-    """The strict combination, then each leaf's other forms tried on the real rows."""
+    """The strict combination, then leaves refitted on the rows and each leaf's other
+    forms tried there, one leaf at a time."""
     choice = {k: v[0] for k, v in forms.items()}
-    best_loss, best = _score(_build(tree, choice), problem)
+    best_loss, _ = _score(_build(tree, choice), problem)
     yield _build(tree, choice)
+    if best_loss <= 1e-9 * problem.scale:
+        return
+    library = getattr(solver, "library", None)
+    if library is not None:
+        solver.check()
+        refitted = {k: list(v) for k, v in forms.items()}
+        _backfit(tree, refitted, problem, library)
+        trial = {k: v[0] for k, v in refitted.items()}
+        loss, _ = _score(_build(tree, trial), problem)
+        if loss < best_loss:
+            best_loss, choice = loss, trial
+            yield _build(tree, choice)
+        for k, v in refitted.items():  # the refitted forms become alternatives
+            forms[k] = [choice[k]] + [e for e in forms[k] + v if e != choice[k]]
+            forms[k] = list(dict.fromkeys(forms[k]))[: _LEAF_FORMS + 2]
     improved = False
     for key, options in forms.items():
         for form in options[1:]:
+            if best_loss <= 1e-9 * problem.scale:
+                break
             solver.check()
             trial = {**choice, key: form}
             loss, _ = _score(_build(tree, trial), problem)
@@ -178,7 +237,8 @@ def _choose_on_rows(tree: Node, forms: dict[int, list[sympy.Expr]], problem: Pro
 
 
 def _applies(problem: Problem, solver) -> bool:
-    return problem.d >= 2
+    # a block made by this lever does not separate: it is for the other levers
+    return problem.d >= 2 and not problem.path.endswith("separable")
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
