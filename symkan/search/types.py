@@ -63,10 +63,6 @@ class FitConfig:
         unknown = sorted(set(self.methods) - set(LEVERS))
         if unknown or not self.methods:
             raise InputError(f"methods {unknown or '()'} unknown; choose from {list(LEVERS)}")
-        if self.model_selection not in MODEL_SELECTIONS:
-            raise InputError(
-                f"model_selection={self.model_selection!r} is not one of "
-                f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'")
         def integer(v, low):
             return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= low
 
@@ -99,6 +95,10 @@ class FitConfig:
         for name, ok, fix in checks:
             if not ok:
                 raise InputError(f"{name}={getattr(self, name)!r} is not valid; use {fix}")
+        if self.model_selection not in MODEL_SELECTIONS:
+            raise InputError(
+                f"model_selection={self.model_selection!r} is not one of "
+                f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'")
         return self
 
 
