@@ -356,9 +356,11 @@ def linearize_functions(
     """Replace ``f(arg)`` by ``c1*arg + c0`` where the data cannot tell them apart.
 
     A refit can push a primitive into its linear regime (``sin(0.0019*v)`` standing in for
-    ``v``). Each applied function is tried, innermost first, as its first-order Taylor form
-    at the mean of its argument on the data; after refitting, the replacement is kept when
-    the RMSE stays at most ``max(rmse_before * (1 + 1e-3), rel_tol * std(y))``.
+    ``v``). Every applied function is first replaced at once (several near-linear factors
+    of one product are only exact together), then each in turn, innermost first, by its
+    first-order Taylor form at the mean of its argument on the data; after refitting, a
+    replacement is kept when the RMSE stays at most
+    ``max(rmse_before * (1 + 1e-3), rel_tol * std(y))``.
 
     Examples
     --------
@@ -373,6 +375,19 @@ def linearize_functions(
     if not np.isfinite(base):
         return expr
     limit = max(base * (1 + 1e-3), rel_tol * float(np.std(y)))
+    together = {}
+    for node in function_nodes(expr):
+        point = taylor_point(node, symbols, X)
+        if point is not None and not node.args[0].has(sympy.Function):
+            m, slope, at = point
+            together[node] = sympy.Float(slope) * (node.args[0] - sympy.Float(m)) + sympy.Float(at)
+    if len(together) > 1:
+        try:
+            candidate = refit_constants(expr.xreplace(together), symbols, X, y)
+            if rmse(candidate, symbols, X, y) <= limit:
+                expr = candidate
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            pass
     for node in function_nodes(expr):
         if node not in expr.atoms(sympy.Function):
             continue

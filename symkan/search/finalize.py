@@ -63,7 +63,11 @@ def finalize(
         refit = formula.refit_constants(expr, symbols, X, y)
         if formula.rmse(refit, symbols, X, y) > _NEAR_EXACT * scale:
             return refit  # large and far from exact: cleaning would cost much, gain little
-    expr = clean(expr)
+        expr = clean(refit)  # cleaned as composed; expanded only once it is small
+        if complexity(expr) > _SMALL:
+            return expr
+    else:
+        expr = clean(expr)
     if complexity(expr) > _EXPAND_LIMIT:
         return expr
     expanded = formula.canonicalize(expr)

@@ -28,32 +28,56 @@ _INNER = {
     "sqrt": (lambda s: sympy.sqrt(s), 2),
     "log": (lambda s: sympy.log(s), 2),
 }
-_EXP_SCALES = (0.25, 1.0, 4.0)  # k·(spread of x) for the inner exp(±k·x)
+# k·(spread of x) for the inner exp(±k·x): a grid fine enough that the refit moves k home
+_EXP_SCALES = tuple(float(v) for v in np.geomspace(0.1, 10.0, 12))
+# the outer functions tried around exp(k·x): 1/(e^u - 1), e^u - 1, sqrt(e^u + c), ...
+_EXP_OUTER = ("x", "1/x", "x^2", "1/x^2", "sqrt", "1/sqrt", "log")
 _ROWS = 256  # rows of the batched screening fit
 
 
 def inner_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
     """The inner functions ``h`` tried on ``x``: name, ``h`` as a Lambda, its cost."""
     u = sympy.Dummy("u")
-    out = [(name, sympy.Lambda(u, h(u)), cost) for name, (h, cost) in _INNER.items()]
+    return [(name, sympy.Lambda(u, h(u)), cost) for name, (h, cost) in _INNER.items()]
+
+
+def exp_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
+    """``exp(k·x)`` on a grid of scales ``k`` (both signs), each as an inner function."""
+    u = sympy.Dummy("u")
     spread = float(np.max(np.abs(x))) or 1.0
-    for k in _EXP_SCALES:
-        for sign in (1, -1):
-            scale = sympy.Float(sign * k / spread)
-            out.append((f"exp({sign * k:g}x)", sympy.Lambda(u, sympy.exp(scale * u)), 2))
-    return out
+    return [(f"exp({sign * k:.3g}x)", sympy.Lambda(u, sympy.exp(sympy.Float(sign * k / spread)
+                                                                * u)), 2)
+            for k in _EXP_SCALES for sign in (1, -1)]
 
 
 def composite_forms(
     x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 3,
 ) -> list[tuple[str, sympy.Expr]]:
-    """Two-level forms of a one-variable law ``y ≈ g(x)``, best ``keep`` first."""
+    """Two-level forms of a one-variable law ``y ≈ g(x)``: the best ``keep``, then the
+    best ``f(a·exp(k·x)+b)``."""
     if len(x) > _ROWS:
         idx = np.linspace(0, len(x) - 1, _ROWS).astype(int)
         x, y = x[idx], y[idx]
+    tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
+    found = _fits(x, y, symbol, inner_functions(x), library, tie)
+    outer = {k: library[k] for k in _EXP_OUTER if k in library}
+    exp_found = _fits(x, y, symbol, exp_functions(x), outer, tie) if outer else []
+    out, seen = [], set()
+    for _, _, name, expr in found:
+        if str(expr) not in seen:
+            seen.add(str(expr))
+            out.append((name, expr))
+    out = out[:keep]
+    if exp_found:  # the best exp(k·x) form always goes on: its k is refitted later
+        out.append(exp_found[0][2:])
+    return out
+
+
+def _fits(x, y, symbol, inners, library, tie) -> list[tuple]:
+    """(rmse, complexity, name, expr) of the best forms ``f∘h`` for each inner ``h``."""
     u = sympy.Dummy("u")
     xs, names = [], []
-    for name, h, cost in inner_functions(x):
+    for name, h, cost in inners:
         with np.errstate(all="ignore"):
             hx = sympy.lambdify(u, h(u), "numpy")(x)
         hx = np.broadcast_to(np.asarray(hx, dtype=float), x.shape)
@@ -63,21 +87,13 @@ def composite_forms(
     if not xs:
         return []
     found = []
-    tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     options = leaf_options(xs, [y] * len(xs), [u] * len(xs), library)
     for (name, h, cost), opts in zip(names, options):
-        if not opts:
-            continue
-        for leaf in _best(opts):
+        for leaf in _best(opts) if opts else []:
             found.append((max(leaf.rmse, tie), leaf.complexity + cost, name,
                           leaf.expr.subs(u, h(symbol))))
     found.sort(key=lambda t: (t[0], t[1]))
-    out, seen = [], set()
-    for _, _, name, expr in found:
-        if str(expr) not in seen:
-            seen.add(str(expr))
-            out.append((name, expr))
-    return out[:keep]
+    return found
 
 
 def _best(opts):

@@ -152,10 +152,12 @@ def _block_forms(block: Node, tree: Node, f, forms, problem: Problem,
     return [c.expr for c in cands[:_BLOCK_FORMS]]
 
 
-def _score(expr, problem: Problem) -> tuple[float, sympy.Expr]:
+def _score(expr, problem: Problem, rows: int = 300) -> tuple[float, sympy.Expr]:
+    """Validation RMSE after a quick end-to-end refit (on at most ``rows`` fit rows)."""
+    idx = np.linspace(0, len(problem.y) - 1, min(rows, len(problem.y))).astype(int)
     try:
-        fitted = formula.refit_constants(expr, problem.symbols, problem.X, problem.y,
-                                           max_nfev=100)
+        fitted = formula.refit_constants(expr, problem.symbols, problem.X[idx],
+                                         problem.y[idx], max_nfev=60)
         return formula.rmse(fitted, problem.symbols, problem.Xv, problem.yv), fitted
     except _ERRORS:
         return float("inf"), expr
