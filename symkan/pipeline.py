@@ -120,6 +120,10 @@ def fit(
     solver = Solver(config, library, device, on_progress=on_progress, stop=stop, start=start)
     solver.names = SimpleNamespace(features=dataset.feature_names, target=dataset.target_name)
     candidates, stopped = _solve(solver, problem)
+    if stopped != "interrupted" and not exact(candidates, problem.scale):
+        # the few refitted-only candidates that can still be chosen are cleaned (after an
+        # exact one, or a Ctrl-C, the others stay as refitted: approximations on the front)
+        candidates = solver.polish(candidates, problem)
     best, front = _choose(candidates, problem, config, stopped is None and
                           time.perf_counter() - start <= config.time_budget)
     network, model, snapped, inputs = _drawn_network(solver, best, problem, config)

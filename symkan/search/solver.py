@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import sympy
 import torch
@@ -28,6 +29,8 @@ from symkan.symbolic.library import Primitive
 Progress = Callable[[str, dict], None]
 
 _ERRORS = (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError)
+# a refit this close to the rows (× std of y) is cleaned at once: it may be the law
+_NEAR_EXACT = 1e-4
 
 
 class Solver:
@@ -126,16 +129,43 @@ class Solver:
 
     def candidate(self, method: str, expr: sympy.Expr | None,
                   problem: Problem) -> Candidate | None:
-        """``expr`` refitted, cleaned and scored on ``problem``'s rows (None if it fails)."""
+        """``expr`` refitted and scored on ``problem``'s rows (None if it fails).
+
+        A formula whose refit is near exact is cleaned and snapped at once (it may be the
+        law, and an exact one ends the problem's search); any other stays as refitted,
+        marked ``cleaned=False``, until `polish` cleans the few that can still win.
+        """
         if expr is None or not isinstance(expr, sympy.Expr):
             return None
         self.check()
+        fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         try:
-            expr = finalize(expr, problem.symbols, (problem.X, problem.y),
-                            (problem.Xv, problem.yv))
-            loss = formula.rmse(expr, problem.symbols, problem.Xv, problem.yv)
+            refit = formula.refit_constants(expr, problem.symbols, *fit_xy)
+            loss = formula.rmse(refit, problem.symbols, *val_xy)
+            if not loss <= _NEAR_EXACT * problem.scale:
+                return Candidate(method, refit, loss, complexity(refit), cleaned=False)
+            expr = finalize(refit, problem.symbols, fit_xy, val_xy)
+            loss = formula.rmse(expr, problem.symbols, *val_xy)
         except _ERRORS as err:
             if problem.depth == 0:
                 self.progress("candidate", method=method, error=str(err))
             return None
         return Candidate(method, expr, loss, complexity(expr))
+
+    def polish(self, candidates: list[Candidate], problem: Problem,
+               keep: int = 4) -> list[Candidate]:
+        """The ``keep`` most accurate uncleaned candidates cleaned (the others dropped
+        when a cleaned one is as accurate and simpler)."""
+        raw = sorted((c for c in candidates if not c.cleaned), key=lambda c: c.val_rmse)
+        out = [c for c in candidates if c.cleaned]
+        fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
+        for cand in raw[:keep]:
+            try:
+                expr = finalize(cand.expr, problem.symbols, fit_xy, val_xy)
+                loss = formula.rmse(expr, problem.symbols, *val_xy)
+            except _ERRORS:
+                out.append(cand)
+                continue
+            out.append(replace(cand, expr=expr, val_rmse=loss, complexity=complexity(expr),
+                               cleaned=True))
+        return out + raw[keep:]

@@ -110,6 +110,7 @@ class Candidate:
     expr: sympy.Expr
     val_rmse: float
     complexity: int
+    cleaned: bool = True  # False: refitted only (terms not dropped, constants not snapped)
 
 
 @dataclass(frozen=True)

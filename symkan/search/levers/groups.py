@@ -52,10 +52,11 @@ class Group:
         return pi, mono
 
 
-def _directions(cols: list[int], d: int) -> Iterator[np.ndarray]:
-    """Integer directions with entries in ±1, ±2 on 2..4 of ``cols``, up to sign."""
+def _directions(cols: list[int], d: int, smallest: int = 2) -> Iterator[np.ndarray]:
+    """Integer directions with entries in ±1, ±2 on 2..4 of ``cols``, up to sign
+    (``smallest=1``: single variables too)."""
     max_support = min(_MAX_SUPPORT, len(cols), 3 if len(cols) > 5 else _MAX_SUPPORT)
-    for k in range(2, max_support + 1):
+    for k in range(smallest, max_support + 1):
         for support in itertools.combinations(cols, k):
             for vals in itertools.product((1, 2, -1, -2), repeat=k - 1):
                 for first in (1, 2):
@@ -136,7 +137,7 @@ def _plain_groups(X: np.ndarray, y: np.ndarray, cols: list[int], keep: int,
     L = np.zeros_like(X)
     L[:, cols] = np.log(X[:, cols])
     scored = []
-    for p in _directions(cols, d):
+    for p in _directions(cols, d, smallest=1):  # x1·(x2 - 1) changes sign: a 1-var group
         pi = np.exp(L @ p)
         if not np.all(np.isfinite(pi)) or np.std(pi) == 0:
             continue
