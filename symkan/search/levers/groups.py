@@ -52,10 +52,13 @@ class Group:
         return pi, mono
 
 
-def _directions(cols: list[int], d: int, smallest: int = 2) -> Iterator[np.ndarray]:
+def _directions(cols: list[int], d: int, smallest: int = 2,
+                largest: int | None = None) -> Iterator[np.ndarray]:
     """Integer directions with entries in ±1, ±2 on 2..4 of ``cols``, up to sign
     (``smallest=1``: single variables too)."""
     max_support = min(_MAX_SUPPORT, len(cols), 3 if len(cols) > 5 else _MAX_SUPPORT)
+    if largest is not None:
+        max_support = min(max_support, largest)
     for k in range(smallest, max_support + 1):
         for support in itertools.combinations(cols, k):
             for vals in itertools.product((1, 2, -1, -2), repeat=k - 1):
@@ -124,30 +127,40 @@ def _plain_groups(X: np.ndarray, y: np.ndarray, cols: list[int], keep: int,
                   degree: int = 24) -> list[Group]:
     """Groups of laws ``y = x^e · g(π)`` whose ``log|y|`` is unusable (``g`` has zeros).
 
-    ``e`` is 0 or one variable to the power ±1; ``y / x^e`` is fitted by a Chebyshev
-    series in ``π`` (oscillating ``g`` such as ``sin²`` or ``1 - cos`` included).
+    ``e`` has entries 0 and ±1 (up to four variables, none of ``π``'s); ``y / x^e`` is
+    fitted by a Chebyshev series in ``π`` (oscillating ``g`` such as ``sin²`` or
+    ``1 - cos`` included, and ``log π`` or ``π - 1``, which change sign).
     """
     d = X.shape[1]
     exps = [np.zeros(d)]
-    for i in cols:
-        for v in (1.0, -1.0):
-            e = np.zeros(d)
-            e[i] = v
-            exps.append(e)
+    small = len(cols) <= 5  # the search grows fast with the number of columns
+    for k in range(1, min(_MAX_SUPPORT if small else 2, len(cols) - 1) + 1):
+        for support in itertools.combinations(cols, k):
+            for vals in itertools.product((1.0, -1.0), repeat=k):
+                e = np.zeros(d)
+                e[list(support)] = vals
+                exps.append(e)
     L = np.zeros_like(X)
     L[:, cols] = np.log(X[:, cols])
+    E = np.stack(exps)  # (k, d)
+    T = y[:, None] / np.exp(L @ E.T)  # (m, k): y / x^e for every e, built once
+    T = T / np.maximum(np.std(T, 0), 1e-300)
+    total = np.sum((T - T.mean(0)) ** 2, 0)
+    ok_cols = np.all(np.isfinite(T), 0)
     scored = []
-    for p in _directions(cols, d, smallest=1):  # x1·(x2 - 1) changes sign: a 1-var group
+    for p in _directions(cols, d, smallest=1, largest=None if small else 2):
+        # x1·(x2 - 1) changes sign: a one-variable group
         pi = np.exp(L @ p)
         if not np.all(np.isfinite(pi)) or np.std(pi) == 0:
             continue
         lo, hi = pi.min(), pi.max()
         A = np.polynomial.chebyshev.chebvander((2 * pi - lo - hi) / ((hi - lo) or 1.0), degree)
-        ok = [e for e in exps if not np.any(e[p != 0])]
-        T = np.stack([y / np.exp(L @ e) for e in ok], 1)  # (m, E): every e in one solve
-        coef, *_ = np.linalg.lstsq(A, T, rcond=None)
-        res = np.sqrt(np.mean((T - A @ coef) ** 2, 0)) / np.maximum(np.std(T, 0), 1e-300)
-        scored += [(float(r), tuple(p), tuple(e)) for r, e in zip(res, ok)]
+        Q, _ = np.linalg.qr(A)  # (m, degree + 1): one projection for every e
+        explained = np.sum((Q.T @ T) ** 2, 0)
+        res = np.sqrt(np.maximum(np.sum(T**2, 0) - explained, 0) / len(y))
+        res = np.where(ok_cols & (total > 0), res, np.inf)
+        best = np.argsort(res)[:keep]
+        scored += [(float(res[j]), tuple(p), tuple(exps[j])) for j in best]
     scored.sort(key=lambda s: s[0])
     # relative error of the fit: tiny on exact rows, about the noise on peeled ones
     return [Group(p, e, res) for res, p, e in scored[:keep] if res < 0.05]
