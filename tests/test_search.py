@@ -38,6 +38,11 @@ def test_groups_are_found_from_the_rows_without_units():
                  [(1, 5), (1, 5), (1, 5)])
     g = find_groups(p.X, p.y)[0]
     assert g.p == (0.0, 1.0, 1.0) and g.e == (1.0, 0.0, 0.0)
+    # a law that changes sign: n·T·log(V2/V1) = (n·T)·g(V2/V1), g = log
+    p = _problem(lambda n, t, v1, v2: n * t * np.log(v2 / v1), ["n", "T", "V1", "V2"],
+                 [(1, 5)] * 4)
+    g = find_groups(p.X, p.y)[0]
+    assert g.p == (0.0, 0.0, 1.0, -1.0) and g.e == (1.0, 1.0, 0.0, 0.0)
     # a + b + c = a·(1 + b/a + c/a) needs two groups: no one-group form
     p = _problem(lambda a, b, c: a + b + c, ["a", "b", "c"], [(1, 5)] * 3)
     assert all(gr.residual > 1e-6 for gr in find_groups(p.X, p.y))
@@ -88,3 +93,18 @@ def test_a_block_inside_a_product_is_solved(block_fit):
     assert res.method.startswith("separable")
     assert sympy.simplify(res.expr - (1 + x) * sympy.sin(y * z)) == 0
     assert any(k.startswith("separable/") for k in res.timings)
+
+
+def test_a_transformed_target_is_solved_and_transformed_back():
+    # asin(n·sin θ) splits only after taking the sine: sin y = n·sin θ, a product
+    from symkan.data import from_arrays
+    from symkan.pipeline import fit
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform([0.1, 0.1], [0.9, 1.2], size=(400, 2))
+    y = np.arcsin(X[:, 0] * np.sin(X[:, 1]))
+    res = fit(from_arrays(X, y, ["n", "theta"], target_name="t"),
+              FitConfig(methods=("additive", "composite", "groups", "transforms")))
+    n, theta = res.symbols
+    assert res.method.startswith("transforms sin(y)")
+    assert sympy.simplify(res.expr - sympy.asin(n * sympy.sin(theta))) == 0

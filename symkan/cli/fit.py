@@ -22,6 +22,7 @@ from symkan.errors import InputError
 from symkan.outputs.artifacts import run_files
 from symkan.outputs.runfolder import write_run
 from symkan.pipeline import FitConfig, fit
+from symkan.search.types import LEVERS
 
 
 def add_parser(sub) -> None:
@@ -42,6 +43,9 @@ def add_parser(sub) -> None:
     fit.add_argument("--units", metavar="COL=UNITS,...",
                      help="units of every column, e.g. 'm_0=kg,v=m/s,c=m/s,m=kg' ('1' for "
                           "dimensionless): the law is first reduced by dimensional analysis")
+    fit.add_argument("--methods", metavar="LEVER,...",
+                     help="the levers the search may use, comma-separated (default: all of "
+                          + ", ".join(LEVERS) + ")")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.add_argument("--force", action="store_true",
                      help="write the run into an existing folder that is not a run folder "
@@ -110,9 +114,11 @@ def run(args: argparse.Namespace) -> int:
     columns = [*datasets[0].feature_names, datasets[0].target_name]
     if len(targets) > 1:
         columns += [d.target_name for d in datasets[1:]]
+    methods = LEVERS if args.methods is None else tuple(
+        m.strip() for m in args.methods.split(",") if m.strip())
     config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
-                       model_selection=args.model_selection,
-                       units=_units(args.units, columns, args.data))
+                       model_selection=args.model_selection, methods=methods,
+                       units=_units(args.units, columns, args.data)).validate()
     results = []
     with _first_interrupt_stops(progress) as stop:
         for dataset in datasets:

@@ -21,7 +21,8 @@ from symkan.errors import InputError
 from symkan.kan.prune import PruneConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
-LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable", "kan")
+LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable",
+                           "transforms", "kan")
 MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
 
 

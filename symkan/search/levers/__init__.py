@@ -4,9 +4,17 @@ Terminal solvers propose formulas directly; reducers make smaller problems and s
 them with the same solver. Every lever is a `symkan.search.types.Lever`.
 """
 
-from symkan.search.levers import composite, dimensional, groups, kanpath, onelayer, separable
+from symkan.search.levers import (
+    composite,
+    dimensional,
+    groups,
+    kanpath,
+    onelayer,
+    separable,
+    transforms,
+)
 
 ALL = (onelayer.LEVER, composite.LEVER, dimensional.LEVER, groups.LEVER, separable.LEVER,
-       kanpath.LEVER)
+       transforms.LEVER, kanpath.LEVER)
 
 __all__ = ["ALL"]

@@ -103,7 +103,7 @@ def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
     Lfull = np.zeros((len(idx), d))
     Lfull[:, cols] = L
     scored = []
-    for p in _directions(cols, d):
+    for p in _directions(cols, d, smallest=1):  # x·sin(θ): a group of one variable
         t = Lfull @ p
         if np.std(t) == 0:
             continue
