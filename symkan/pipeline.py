@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from types import SimpleNamespace
 
 import numpy as np
 import sympy
@@ -117,15 +116,10 @@ def fit(
         units.units_for(config.units, dataset.feature_names, dataset.target_name)
     device = resolve_device(config.device)
     problem, test_ds = _split(dataset, config)
-    solver = Solver(config, library, device, on_progress=on_progress, stop=stop, start=start)
-    solver.names = SimpleNamespace(features=dataset.feature_names, target=dataset.target_name)
+    solver = Solver(config, library, device, on_progress=on_progress, stop=stop, start=start,
+                    names=(dataset.feature_names, dataset.target_name))
     candidates, stopped = _solve(solver, problem)
-    if stopped != "interrupted" and not exact(candidates, problem.scale):
-        # the few refitted-only candidates that can still be chosen are cleaned (after an
-        # exact one, or a Ctrl-C, the others stay as refitted: approximations on the front)
-        candidates = solver.polish(candidates, problem)
-    best, front = _choose(candidates, problem, config, stopped is None and
-                          time.perf_counter() - start <= config.time_budget)
+    candidates, best, front = _choose(solver, candidates, problem, stopped)
     network, model, snapped, inputs = _drawn_network(solver, best, problem, config)
     pred = evaluate(best.expr, problem.symbols, test_ds.X)
     with torch.no_grad():
@@ -176,18 +170,26 @@ def _solve(solver: Solver, problem: Problem) -> tuple[list[Candidate], str | Non
     return candidates + [Candidate("constant", mean, loss, 1)], stopped
 
 
-def _choose(candidates: list[Candidate], problem: Problem, config: FitConfig,
-            time_left: bool) -> tuple[Candidate, tuple[Candidate, ...]]:
-    """The returned formula and the Pareto front (with simpler forms when time allows)."""
+def _choose(solver: Solver, candidates: list[Candidate], problem: Problem,
+            stopped: str | None) -> tuple[list[Candidate], Candidate, tuple[Candidate, ...]]:
+    """All candidates, the returned formula and the Pareto front.
+
+    Unless one is exact (or Ctrl-C was pressed), the few refitted-only candidates that can
+    still be chosen are cleaned first; with time left, simpler forms of the chosen
+    formula give the front its approximations.
+    """
+    config = solver.config
+    if stopped != "interrupted" and not exact(candidates, problem.scale):
+        candidates = solver.polish(candidates, problem)
     best = select_formula(pareto_front(candidates), config.model_selection, scale=problem.scale)
-    if time_left:  # simpler forms of the chosen formula give the front its approximations
+    if stopped is None and solver.seconds_left() > 0:
         fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         for form in simpler_forms(best.expr, problem.symbols, fit_xy, val_xy):
             candidates.append(Candidate(
                 f"{best.method}, simplified", form,
                 formula.rmse(form, problem.symbols, *val_xy), complexity(form)))
     front = pareto_front(candidates)
-    return select_formula(front, config.model_selection, scale=problem.scale), front
+    return candidates, select_formula(front, config.model_selection, scale=problem.scale), front
 
 
 def _drawn_network(solver: Solver, best: Candidate, problem: Problem, config: FitConfig):

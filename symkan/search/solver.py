@@ -39,7 +39,7 @@ class Solver:
     def __init__(
         self, config: FitConfig, library: Mapping[str, Primitive], device: torch.device, *,
         on_progress: Progress | None = None, stop: Callable[[], bool] | None = None,
-        start: float | None = None,
+        start: float | None = None, names: tuple = ((), "y"),
     ) -> None:
         self.config = config
         self.library = library
@@ -54,7 +54,7 @@ class Solver:
         self._sub_deadlines: list[float] = []
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None
-        self.names = None  # the table's column names (features, target), for units
+        self.names = names  # the table's (feature names, target name), for units
 
     # ------------------------------------------------------------------ signals
     def progress(self, stage: str, **info) -> None:

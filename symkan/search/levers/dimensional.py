@@ -21,8 +21,8 @@ def _applies(problem: Problem, solver) -> bool:
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
-    names = solver.names
-    vecs, tvec = units.units_for(solver.config.units, names.features, names.target)
+    features, target = solver.names
+    vecs, tvec = units.units_for(solver.config.units, features, target)
     reduction = units.reduce(vecs, tvec, problem.X)
     if reduction is None:
         return
