@@ -38,13 +38,13 @@ import torch
 def _symkan(repeats: int) -> dict[str, list[float]]:
     import sympy
 
-    from symkan.outputs.diagram import draw
     from symkan.formula import network_expression
     from symkan.kan import KAN
-    from symkan.outputs.persist import FittedModel
     from symkan.kan.prune import edge_scores
-    from symkan.symbolic.snap import snap
+    from symkan.outputs.diagram import draw
+    from symkan.outputs.persist import FittedModel
     from symkan.outputs.views import diagram_title, network_view
+    from symkan.symbolic.snap import snap
 
     net = KAN([5, 5, 1], generator=torch.Generator().manual_seed(0))
     X = np.random.default_rng(0).uniform(-1, 1, (1000, 5))

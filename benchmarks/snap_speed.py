@@ -52,10 +52,10 @@ import numpy as np
 import sympy
 import torch
 
-from symkan.search.networks import train_network
 from symkan.formula import network_expression
 from symkan.kan import KAN
 from symkan.pipeline import FitConfig
+from symkan.search.networks import train_network
 from symkan.symbolic.library import DEFAULT_LIBRARY
 from symkan.symbolic.snap import snap
 

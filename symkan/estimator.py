@@ -36,8 +36,8 @@ from symkan.export.latex import to_latex
 from symkan.formula.numeric import evaluate
 from symkan.outputs.artifacts import network_view
 from symkan.outputs.diagram import to_dot
-from symkan.search.pareto import scores, select
 from symkan.pipeline import FitConfig, FitResult, fit
+from symkan.search.pareto import scores, select
 from symkan.search.types import LEVERS
 
 __all__ = ["SymKANRegressor"]

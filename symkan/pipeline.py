@@ -21,21 +21,21 @@ import sympy
 import torch
 
 from symkan import formula
-from symkan.search import units
 from symkan.data import Dataset, train_test_split
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate
 from symkan.formula.numeric import r2
 from symkan.kan.network import KAN
+from symkan.kan.prune import edge_scores
+from symkan.kan.train import resolve_device
+from symkan.search import units
+from symkan.search.networks import to_tensor, train_network
 from symkan.search.pareto import pareto_front, simpler_forms
 from symkan.search.pareto import select as select_formula
-from symkan.kan.prune import edge_scores
-from symkan.search.networks import NetworkFit, to_tensor, train_network
 from symkan.search.solver import Solver
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, exact
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
-from symkan.kan.train import resolve_device
 
 __all__ = ["Candidate", "FitConfig", "FitInterrupted", "FitResult", "fit"]
 

@@ -9,8 +9,8 @@ import torch
 from symkan.data import from_arrays
 from symkan.formula import network_expression
 from symkan.kan import KAN
-from symkan.outputs.persist import FittedModel
 from symkan.kan.prune import edge_scores
+from symkan.outputs.persist import FittedModel
 from symkan.symbolic.snap import snap
 
 NAMES5 = ("q", "Ef", "B", "v", "theta")

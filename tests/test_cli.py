@@ -117,8 +117,9 @@ def test_a_new_run_keeps_the_notes_added_to_the_old_one(tmp_path, capsys):
     ["export", "{run}", "--to", "python", "--out", "{file}"],
 ])
 def test_commands_do_not_overwrite_a_file_without_force(tmp_path, capsys, command):
-    import symkan
     from _fitted import hand_fitted
+
+    import symkan
 
     run = tmp_path / "run"
     symkan.save(hand_fitted((2, 1), names=("a", "b"))[0], run)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
+from symkan.errors import InputError
 from symkan.formula import (
     canonicalize,
     drop_negligible_terms,
@@ -14,7 +15,6 @@ from symkan.formula import (
     round_floats,
     snap_constants,
 )
-from symkan.errors import InputError
 
 x, y, theta = sympy.symbols("x y theta", real=True)
 

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from symkan.outputs.diagram import EdgeView, NetworkView, dot_available, render, to_dot
 from symkan.errors import SymkanError
+from symkan.outputs.diagram import EdgeView, NetworkView, dot_available, render, to_dot
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not on PATH")

@@ -10,8 +10,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from symkan.data import from_arrays
 from symkan.estimator import SymKANRegressor
 from symkan.kan import KAN
-from symkan.search.pareto import pareto_front
 from symkan.pipeline import Candidate, FitResult
+from symkan.search.pareto import pareto_front
 
 # Fast settings for the check suite: it fits ~60 times on tiny tables.
 FAST = {"methods": ("additive",), "steps": 5, "grid_sizes": (3,), "time_budget": 5.0}

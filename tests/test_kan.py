@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from symkan.kan import spline
 from symkan.errors import InputError
-from symkan.kan import KAN, KANLayer
+from symkan.kan import KAN, KANLayer, spline
 from symkan.kan.prune import edge_scores, prune
 from symkan.kan.train import TrainConfig, resolve_device, train
 
@@ -147,8 +146,8 @@ def test_device_resolution():
 
 
 def test_greedy_pruning_finds_the_minimal_graph():
-    from symkan.search.networks import train_network
     from symkan.pipeline import FitConfig
+    from symkan.search.networks import train_network
 
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (800, 2))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.search.pareto import pareto_front, scores, select, simpler_forms
 from symkan.pipeline import Candidate
+from symkan.search.pareto import pareto_front, scores, select, simpler_forms
 
 x = sympy.Symbol("x", real=True)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy
 
-from symkan.search.decompose import Node
 from symkan.formula import complexity, evaluate
+from symkan.search.decompose import Node
 from symkan.search.finalize import finalize
 from symkan.search.levers.groups import find_groups
 from symkan.search.levers.separable import _choose_on_rows

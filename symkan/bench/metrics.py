@@ -37,8 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from symkan.formula.numeric import round_floats
-from symkan.formula.numeric import evaluate
+from symkan.formula.numeric import evaluate, round_floats
 
 LEVELS: tuple[str, ...] = ("exact", "symbolic", "numeric", "different")
 

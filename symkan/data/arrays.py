@@ -15,8 +15,8 @@ from symkan.data.checks import (
     finish_dataset,
     to_float,
 )
-from symkan.data.names import check_variables
 from symkan.data.dataset import Dataset
+from symkan.data.names import check_variables
 from symkan.errors import InputError
 
 __all__ = ["from_arrays"]

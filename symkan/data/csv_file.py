@@ -26,8 +26,8 @@ from symkan.data.checks import (
     to_float,
     unknown_target,
 )
-from symkan.data.names import check_unique, check_names
 from symkan.data.dataset import Dataset
+from symkan.data.names import check_names, check_unique
 from symkan.errors import InputError
 
 __all__ = ["load_csv"]

@@ -19,8 +19,8 @@ import sympy
 
 from symkan.errors import InputError
 from symkan.export.code import numpy_function, to_numpy, to_python, to_torch, torch_module
-from symkan.export.sympy_code import exact_str, to_sympy
 from symkan.export.latex import SymkanLatexPrinter, to_latex
+from symkan.export.sympy_code import exact_str, to_sympy
 
 __all__ = [
     "TARGETS",

@@ -26,9 +26,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import keyword
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy
@@ -37,8 +36,8 @@ from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
 from symkan.export._names import check_names, check_precision, code_names, py_string
-from symkan.formula.numeric import rounded
 from symkan.export.sympy_code import exact_str
+from symkan.formula.numeric import rounded
 
 __all__ = ["numpy_function", "to_numpy", "to_python", "to_torch", "torch_module"]
 

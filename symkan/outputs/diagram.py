@@ -27,8 +27,8 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from symkan.outputs import plots
 from symkan.errors import SymkanError
+from symkan.outputs import plots
 from symkan.outputs.render import DOT_MISSING, dot_available, render
 
 __all__ = ["EdgeView", "NetworkView", "dot_available", "draw", "edge_images", "render", "to_dot"]

@@ -18,12 +18,12 @@ import numpy as np
 import sympy
 import torch
 
-from symkan.outputs.diagram import EdgeView, NetworkView
 from symkan.errors import InputError
-from symkan.formula.numeric import rounded
 from symkan.export.sympy_code import exact_str
-from symkan.outputs.persist import FittedModel
+from symkan.formula.numeric import rounded
 from symkan.kan.prune import edge_scores
+from symkan.outputs.diagram import EdgeView, NetworkView
+from symkan.outputs.persist import FittedModel
 from symkan.symbolic.library import DEFAULT_LIBRARY
 from symkan.symbolic.snap import SnappedEdge
 

@@ -18,9 +18,9 @@ import torch
 
 from symkan.kan.network import KAN, KANLayer
 from symkan.kan.prune import Pruned, prune_greedy
-from symkan.search.types import FitConfig
 from symkan.kan.spline import fit_coefficients, uniform_grid
 from symkan.kan.train import TrainConfig, train
+from symkan.search.types import FitConfig
 
 Progress = Callable[[str, dict], None]
 

@@ -37,7 +37,6 @@ from symkan.errors import InputError
 from symkan.formula import complexity
 from symkan.search.types import MODEL_SELECTIONS, Candidate
 
-
 __all__ = ["MODEL_SELECTIONS", "pareto_front", "scores", "select", "simpler_forms"]
 
 # "best": formulas within this factor of the lowest held-out loss are "as good".

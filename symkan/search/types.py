@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from symkan.search.decompose import SeparabilityConfig
 from symkan.errors import InputError
 from symkan.kan.prune import PruneConfig
+from symkan.search.decompose import SeparabilityConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
 LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable",

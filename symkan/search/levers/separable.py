@@ -19,8 +19,8 @@ import numpy as np
 import sympy
 
 from symkan import formula
-from symkan.search.decompose import Node, restricted, separate
 from symkan.formula import complexity
+from symkan.search.decompose import Node, restricted, separate
 from symkan.search.networks import as_function, train_surrogate
 from symkan.search.types import Lever, Problem
 from symkan.symbolic.univariate import choose, leaf_options
