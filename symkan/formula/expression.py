@@ -71,7 +71,12 @@ def tidy(expr: sympy.Expr, max_complexity: int = 40) -> sympy.Expr:
                 return tidy(plain, max_complexity)  # algebra beats exp(atanh(u)), a bit longer
         except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
             pass
-    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+    # a multivariate gcd over floats can run for minutes (sympy's RR domain): polynomial
+    # rewrites only for exact formulas or few variables
+    slow = expr.has(sympy.Float) and len(expr.free_symbols) > 2
+    rewrites = (sympy.factor_terms,) if slow else (sympy.cancel, sympy.factor_terms,
+                                                  sympy.together)
+    for rewrite in rewrites:
         for e in list(options):
             try:
                 options.append(rewrite(e))
