@@ -1,12 +1,6 @@
 """Reading a CSV file into a `Dataset`: header, cells, line numbers for the messages.
 
-The checks, in order: the file can be read as CSV; column names are unique, non-empty
-Python identifiers (keywords such as ``lambda`` and sympy names such as ``I``, ``E``, ``S``,
-``beta`` are fine: they become plain `sympy.Symbol` objects); there is at least one feature
-besides the target; the target exists; every cell is a number; no cell is missing, NaN or
-infinite; there are at least ``min_rows`` rows; no value is too large to square
-(|value| > 1e154 overflows float64); the target is not constant. A constant
-*feature* is not an error (pruning removes it later).
+The checks and their order are listed in `symkan.data`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ __all__ = [
     "as_column",
     "check_data",
     "evaluate",
+    "evenly_spaced",
     "lambdify_numpy",
     "r2",
     "rmse",
@@ -98,6 +99,11 @@ def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -
     if np.iscomplexobj(out):
         out = np.where(np.abs(out.imag) < 1e-12, out.real, np.nan)
     return np.broadcast_to(out, (X.shape[0],)).astype(np.float64)
+
+
+def evenly_spaced(n: int, rows: int) -> np.ndarray:
+    """Indices of at most ``rows`` of ``n`` rows, evenly spaced (no randomness)."""
+    return np.linspace(0, n - 1, min(rows, n)).astype(int)
 
 
 def rmse_of(pred: np.ndarray, y: np.ndarray) -> float:

@@ -16,6 +16,7 @@ import sympy
 
 from symkan import formula
 from symkan.formula import complexity, tidy
+from symkan.formula.numeric import evenly_spaced
 
 # above this complexity a formula is not expanded (the expansion would explode), only
 # cleaned as composed
@@ -42,12 +43,10 @@ def finalize(
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
     scale = float(np.std(y)) or 1.0
     rows = max(200, _ROW_COST // max(complexity(expr), 1))
-    if len(y) > rows:  # evenly spaced rows: deterministic
-        keep = np.linspace(0, len(y) - 1, rows).astype(int)
-        X, y = X[keep], y[keep]
-    if len(ya) > 2 * rows:
-        keep = np.linspace(0, len(ya) - 1, 2 * rows).astype(int)
-        Xa, ya = Xa[keep], ya[keep]
+    keep = evenly_spaced(len(y), rows)  # deterministic
+    X, y = X[keep], y[keep]
+    keep = evenly_spaced(len(ya), 2 * rows)
+    Xa, ya = Xa[keep], ya[keep]
 
     def clean(e: sympy.Expr) -> sympy.Expr:
         e = formula.refit_constants(e, symbols, X, y)

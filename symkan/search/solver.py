@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 import sympy
 import torch
@@ -50,7 +49,6 @@ class Solver:
         self.deadline = self.start + config.time_budget
         self.timings: dict[str, float] = {}
         self.artifacts: dict[str, object] = {}  # networks of the top problem, for drawing
-        self.found = False  # the top problem has at least one candidate
         self._sub_deadlines: list[float] = []
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None
@@ -67,7 +65,7 @@ class Solver:
             self.stop_reason = "interrupted"
             raise Halt(self.stop_reason)
         now = time.perf_counter()
-        if self.found and now > self.deadline:
+        if self.collected and now > self.deadline:  # the top problem has a formula
             self.stop_reason = "time budget"
             raise Halt(self.stop_reason)
         if self._sub_deadlines and now > self._sub_deadlines[-1]:
@@ -119,7 +117,6 @@ class Solver:
                 if cand is not None:
                     candidates.append(cand)
                     if problem.depth == 0:
-                        self.found = True
                         self.progress("candidate", method=cand.method, formula=str(cand.expr),
                                       val_rmse=cand.val_rmse)
                     if exact([cand], problem.scale):
@@ -144,28 +141,28 @@ class Solver:
             loss = formula.rmse(refit, problem.symbols, *val_xy)
             if not loss <= _NEAR_EXACT * problem.scale:
                 return Candidate(method, refit, loss, complexity(refit), cleaned=False)
-            expr = finalize(refit, problem.symbols, fit_xy, val_xy)
-            loss = formula.rmse(expr, problem.symbols, *val_xy)
+            return _cleaned(method, refit, problem)
         except _ERRORS as err:
             if problem.depth == 0:
                 self.progress("candidate", method=method, error=str(err))
             return None
-        return Candidate(method, expr, loss, complexity(expr))
 
     def polish(self, candidates: list[Candidate], problem: Problem,
                keep: int = 4) -> list[Candidate]:
-        """The ``keep`` most accurate uncleaned candidates cleaned (the others dropped
-        when a cleaned one is as accurate and simpler)."""
+        """The candidates with the ``keep`` most accurate uncleaned ones cleaned (the
+        others stay as refitted)."""
         raw = sorted((c for c in candidates if not c.cleaned), key=lambda c: c.val_rmse)
         out = [c for c in candidates if c.cleaned]
-        fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         for cand in raw[:keep]:
             try:
-                expr = finalize(cand.expr, problem.symbols, fit_xy, val_xy)
-                loss = formula.rmse(expr, problem.symbols, *val_xy)
+                out.append(_cleaned(cand.method, cand.expr, problem))
             except _ERRORS:
                 out.append(cand)
-                continue
-            out.append(replace(cand, expr=expr, val_rmse=loss, complexity=complexity(expr),
-                               cleaned=True))
         return out + raw[keep:]
+
+
+def _cleaned(method: str, expr: sympy.Expr, problem: Problem) -> Candidate:
+    """``expr`` finalized (refit, clean, snap) and scored on ``problem``'s rows."""
+    expr = finalize(expr, problem.symbols, (problem.X, problem.y), (problem.Xv, problem.yv))
+    return Candidate(method, expr, formula.rmse(expr, problem.symbols, problem.Xv, problem.yv),
+                     complexity(expr))

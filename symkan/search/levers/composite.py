@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import sympy
 
+from symkan.formula.numeric import evenly_spaced
 from symkan.search.types import Lever, Problem
 from symkan.symbolic.univariate import choose, leaf_options
 
@@ -55,9 +56,8 @@ def composite_forms(
 ) -> list[tuple[str, sympy.Expr]]:
     """Two-level forms of a one-variable law ``y ≈ g(x)``: the best ``keep``, then the
     best ``f(a·exp(k·x)+b)``."""
-    if len(x) > _ROWS:
-        idx = np.linspace(0, len(x) - 1, _ROWS).astype(int)
-        x, y = x[idx], y[idx]
+    idx = evenly_spaced(len(x), _ROWS)
+    x, y = x[idx], y[idx]
     tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     found = _fits(x, y, symbol, inner_functions(x), library, tie)
     outer = {k: library[k] for k in _EXP_OUTER if k in library}

@@ -18,10 +18,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy
 
+from symkan.formula.numeric import evenly_spaced
+from symkan.search import units
 from symkan.search.types import Lever, Problem
 
 _DEGREE = 10  # Chebyshev degree of G
@@ -39,17 +42,12 @@ class Group:
     e: tuple[float, ...]
     residual: float  # relative rms of the partially linear fit of log|y|
 
-    def exprs(self, symbols) -> tuple[sympy.Expr, sympy.Expr]:
-        def mono(exps):
-            return sympy.Mul(*[s ** sympy.nsimplify(v) for s, v in zip(symbols, exps) if v])
-        return mono(self.p), mono(self.e)
-
-    def values(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with np.errstate(all="ignore"):
-            pi = np.prod([X[:, i] ** v for i, v in enumerate(self.p) if v], axis=0)
-            mono = np.prod([X[:, i] ** v for i, v in enumerate(self.e) if v] or
-                           [np.ones(len(X))], axis=0)
-        return pi, mono
+    @property
+    def reduction(self) -> units.Reduction:
+        """The same law as a `symkan.search.units.Reduction` with one group."""
+        def exact(exps):
+            return tuple(Fraction(v).limit_denominator(2) for v in exps)
+        return units.Reduction(exact(self.e), (exact(self.p),))
 
 
 def _directions(cols: list[int], d: int, smallest: int = 2,
@@ -90,7 +88,7 @@ def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
     cols = [i for i in range(d) if np.all(X[:, i] > 0)]
     if len(cols) < 2:
         return []
-    idx = np.linspace(0, n - 1, min(n, _SCREEN_ROWS)).astype(int)
+    idx = evenly_spaced(n, _SCREEN_ROWS)
     if not (np.all(y > 0) or np.all(y < 0)) or np.min(np.abs(y)) < 1e-6 * np.max(np.abs(y)):
         return _plain_groups(X[idx], y[idx], cols, keep)
     L = np.log(X[idx][:, cols])  # (m, k)
@@ -201,15 +199,17 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     solver.progress("groups", groups=[(g.p, g.e) for g in groups])
     z = sympy.Symbol(f"pi{problem.depth}", positive=True)
     for k, group in enumerate(groups):
-        pi, mono = group.values(problem.X)
-        pi_v, mono_v = group.values(problem.Xv)
-        if not (np.all(np.isfinite(pi)) and np.all(np.isfinite(mono)) and np.all(mono != 0)):
-            continue
-        sub = problem.sub(pi[:, None], problem.y / mono, pi_v[:, None], problem.yv / mono_v,
-                          (z,), "groups")
-        pi_expr, mono_expr = group.exprs(problem.symbols)
+        reduction = group.reduction
+        rows = [reduction.transform(X, y) for X, y in ((problem.X, problem.y),
+                                                      (problem.Xv, problem.yv))]
+        (Z, g), (Zv, gv) = rows
+        if not all(np.all(np.isfinite(a)) for a in (Z, g, Zv, gv)) or not (
+                np.all((g != 0) | (problem.y == 0)) and np.all((gv != 0) | (problem.yv == 0))):
+            continue  # a monomial that overflows or vanishes on some row
+        sub = problem.sub(Z, g, Zv, gv, (z,), "groups")
+        pi_expr = reduction.group_exprs(problem.symbols)[0]
+        mono_expr = reduction.scale_expr(problem.symbols)
         for cand in solver.solve(sub, share=0.5 / (len(groups) - k)):
             yield f"{cand.method}", mono_expr * cand.expr.subs(z, pi_expr)
-
 
 LEVER = Lever("groups", "reducer", _applies, _propose)

@@ -20,6 +20,7 @@ import sympy
 
 from symkan import formula
 from symkan.formula import complexity
+from symkan.formula.numeric import evenly_spaced
 from symkan.search.decompose import Node, restricted, separate
 from symkan.search.networks import as_function, train_surrogate
 from symkan.search.types import Lever, Problem
@@ -132,9 +133,7 @@ def _block_forms(block: Node, tree: Node, f, forms, problem: Problem,
             if leaf.kind == "block":
                 vals[id(leaf)] = restricted(f, leaf.fixed)(X)
             else:
-                fn = sympy.lambdify(problem.symbols, forms[id(leaf)][0], "numpy")
-                with np.errstate(all="ignore"):
-                    vals[id(leaf)] = np.broadcast_to(np.asarray(fn(*X.T), float), (len(X),))
+                vals[id(leaf)] = formula.evaluate(forms[id(leaf)][0], problem.symbols, X)
         _node_values(tree, vals)
         return vals
 
@@ -154,19 +153,13 @@ def _block_forms(block: Node, tree: Node, f, forms, problem: Problem,
 
 def _score(expr, problem: Problem, rows: int = 300) -> tuple[float, sympy.Expr]:
     """Validation RMSE after a quick end-to-end refit (on at most ``rows`` fit rows)."""
-    idx = np.linspace(0, len(problem.y) - 1, min(rows, len(problem.y))).astype(int)
+    idx = evenly_spaced(len(problem.y), rows)
     try:
         fitted = formula.refit_constants(expr, problem.symbols, problem.X[idx],
                                          problem.y[idx], max_nfev=60)
         return formula.rmse(fitted, problem.symbols, problem.Xv, problem.yv), fitted
     except _ERRORS:
         return float("inf"), expr
-
-
-def _values(expr: sympy.Expr, symbols, X: np.ndarray) -> np.ndarray:
-    fn = sympy.lambdify(symbols, expr, "numpy")
-    with np.errstate(all="ignore"):
-        return np.broadcast_to(np.asarray(fn(*X.T), dtype=float), (len(X),))
 
 
 def _backfit(tree: Node, forms: dict[int, list[sympy.Expr]], problem: Problem, library,
@@ -178,12 +171,13 @@ def _backfit(tree: Node, forms: dict[int, list[sympy.Expr]], problem: Problem, l
     leaf's variable averages them away, and a pass later the others are refitted
     against the better leaf. The forms found go first in the leaf's list.
     """
-    idx = np.linspace(0, len(problem.y) - 1, min(rows, len(problem.y))).astype(int)
+    idx = evenly_spaced(len(problem.y), rows)
     X, y = problem.X[idx], problem.y[idx]
     leaves = [leaf for leaf in tree.leaves() if leaf.kind == "leaf"]
     for _ in range(passes):
         for leaf in leaves:
-            vals = {id(n): _values(forms[id(n)][0], problem.symbols, X) for n in tree.leaves()}
+            vals = {id(n): formula.evaluate(forms[id(n)][0], problem.symbols, X)
+                    for n in tree.leaves()}
             _node_values(tree, vals)
             t = _peel(tree, leaf, y, vals)
             ok = np.isfinite(t) & (np.abs(t) < 1e12)
