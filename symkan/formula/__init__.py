@@ -33,7 +33,7 @@ x**2 + 1/2
 from symkan.formula.canonical import canonicalize
 from symkan.formula.expression import complexity, network_expression, tidy
 from symkan.formula.nice import snap_constants
-from symkan.formula.numeric import evaluate, r2, rmse, rmse_of, round_floats
+from symkan.formula.numeric import evaluate, r2, resolve_abs, rmse, rmse_of, round_floats
 from symkan.formula.parse import FUNCTIONS, parse_formula
 from symkan.formula.refit import (
     drop_negligible_terms,
@@ -55,6 +55,7 @@ __all__ = [
     "parse_formula",
     "r2",
     "refit_constants",
+    "resolve_abs",
     "rmse",
     "rmse_of",
     "round_floats",

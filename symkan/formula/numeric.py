@@ -169,3 +169,19 @@ def rounded(expr: sympy.Expr, precision: int | None) -> sympy.Expr:
     return expr.xreplace(
         {f: sympy.Float(float(f"{float(f):.{precision}g}")) for f in expr.atoms(sympy.Float)}
     )
+
+
+def resolve_abs(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> sympy.Expr:
+    """``Abs(a)`` written as ``a`` (or ``-a``) where ``a`` keeps one sign on the rows of X.
+
+    Factoring ``sqrt((x - t*u)**2)`` over real symbols gives ``Abs(t*u - x)``; on data
+    where ``x > t*u`` everywhere the law is ``x - t*u``, which is what a reader expects.
+    """
+    mapping = {}
+    for node in expr.atoms(sympy.Abs):
+        values = values_at(node.args[0], list(symbols), X)
+        if np.all(values > 0):
+            mapping[node] = node.args[0]
+        elif np.all(values < 0):
+            mapping[node] = -node.args[0]
+    return expr.xreplace(mapping) if mapping else expr

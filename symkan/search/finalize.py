@@ -40,6 +40,8 @@ def finalize(
     expanding into a canonical sum, so constants merged by the expansion are snapped too.
     """
     X, y = fit_xy
+    if not expr.has(sympy.Float):  # nothing to refit or snap: kept as composed
+        return formula.resolve_abs(tidy(expr), symbols, np.concatenate([X, val_xy[0]]))
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
     scale = float(np.std(y)) or 1.0
     rows = max(200, _ROW_COST // max(complexity(expr), 1))
@@ -72,4 +74,6 @@ def finalize(
     expanded = formula.canonicalize(expr)
     if complexity(expanded) <= _EXPAND_LIMIT:
         expr = clean(expanded)
-    return tidy(formula.canonicalize(expr)) if complexity(expr) <= 60 else expr
+    if complexity(expr) <= 60:
+        expr = tidy(formula.canonicalize(expr))
+    return formula.resolve_abs(expr, symbols, Xa)

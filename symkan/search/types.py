@@ -21,8 +21,8 @@ from symkan.kan.prune import PruneConfig
 from symkan.search.decompose import SeparabilityConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
-LEVERS: tuple[str, ...] = ("additive", "composite", "units", "groups", "separable",
-                           "transforms", "kan")
+LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "units", "groups",
+                           "separable", "transforms", "kan")
 MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
 
 

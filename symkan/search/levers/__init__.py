@@ -10,11 +10,12 @@ from symkan.search.levers import (
     groups,
     kanpath,
     onelayer,
+    rational,
     separable,
     transforms,
 )
 
-ALL = (onelayer.LEVER, composite.LEVER, dimensional.LEVER, groups.LEVER, separable.LEVER,
+ALL = (onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER, separable.LEVER,
        transforms.LEVER, kanpath.LEVER)
 
 __all__ = ["ALL"]
