@@ -59,7 +59,6 @@ def test_a_square_root_of_a_ratio_is_found_through_y_squared():
     # a Lorentz factor times a translation, as units leave it: (1 - b)/sqrt(1 - a²)
     p = _problem(lambda a, b: (1 - b) / np.sqrt(1 - a**2), ["a", "b"], [(0.1, 0.9), (0.1, 0.6)])
     (label, expr), = _proposed(p)
-    a, b = p.symbols
     assert label.startswith("y^2 ratio")
     X = np.vstack([p.X, p.Xv])
     assert np.allclose(evaluate(expr, p.symbols, X), (1 - X[:, 1]) / np.sqrt(1 - X[:, 0] ** 2),
