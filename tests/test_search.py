@@ -108,3 +108,24 @@ def test_a_transformed_target_is_solved_and_transformed_back():
     n, theta = res.symbols
     assert res.method.startswith("transforms sin(y)")
     assert sympy.simplify(res.expr - sympy.asin(n * sympy.sin(theta))) == 0
+
+
+def test_the_residual_of_a_partial_formula_is_solved_as_a_new_problem():
+    # the best formula so far is x0·x1; its residual sin(2·x2) is a problem of its own
+    import torch
+
+    from symkan.search.levers import residual
+    from symkan.search.solver import Solver
+    from symkan.search.types import Candidate
+    from symkan.symbolic.library import DEFAULT_LIBRARY
+
+    p = _problem(lambda a, b, c: a * b + np.sin(2 * c), ["x0", "x1", "x2"], [(-3, 3)] * 3)
+    x0, x1, x2 = p.symbols
+    solver = Solver(FitConfig(methods=("additive", "composite")), DEFAULT_LIBRARY,
+                    torch.device("cpu"))
+    base = x0 * x1
+    err = float(np.sqrt(np.mean((evaluate(base, p.symbols, p.Xv) - p.yv) ** 2)))
+    solver.found_so_far = lambda: [Candidate("split", base, err, complexity(base))]
+    proposed = list(residual.LEVER.propose(p, solver))
+    assert proposed and proposed[0][0].startswith("split + ")
+    assert any(sympy.simplify(e - (x0 * x1 + sympy.sin(2 * x2))) == 0 for _, e in proposed)

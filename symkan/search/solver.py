@@ -50,6 +50,7 @@ class Solver:
         self.timings: dict[str, float] = {}
         self.artifacts: dict[str, object] = {}  # networks of the top problem, for drawing
         self._sub_deadlines: list[float] = []
+        self._pools: list[list[Candidate]] = []  # candidates of each problem being solved
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None
         self.names = names  # the table's (feature names, target name), for units
@@ -74,6 +75,10 @@ class Solver:
     def seconds_left(self) -> float:
         return self.deadline - time.perf_counter()
 
+    def found_so_far(self) -> list[Candidate]:
+        """The candidates of the problem being solved now (what earlier levers found)."""
+        return list(self._pools[-1]) if self._pools else []
+
     # ------------------------------------------------------------------ solving
     def solve(self, problem: Problem, *, share: float = 0.5) -> list[Candidate]:
         """Candidates for ``problem``, from every lever that applies, cheapest first.
@@ -82,6 +87,7 @@ class Solver:
         is spent, it returns what it has.
         """
         candidates: list[Candidate] = []
+        self._pools.append(candidates)
         if problem.depth == 0:
             self.collected = candidates
         else:
@@ -104,6 +110,7 @@ class Solver:
             if problem.depth == 0:
                 raise
         finally:
+            self._pools.pop()
             if problem.depth > 0:
                 self._sub_deadlines.pop()
         return candidates
@@ -147,18 +154,22 @@ class Solver:
                 self.progress("candidate", method=method, error=str(err))
             return None
 
+    def cleaned(self, cand: Candidate, problem: Problem) -> Candidate:
+        """``cand`` cleaned and snapped on ``problem``'s rows (itself if it fails)."""
+        if cand.cleaned:
+            return cand
+        try:
+            return _cleaned(cand.method, cand.expr, problem)
+        except _ERRORS:
+            return cand
+
     def polish(self, candidates: list[Candidate], problem: Problem,
                keep: int = 4) -> list[Candidate]:
         """The candidates with the ``keep`` most accurate uncleaned ones cleaned (the
         others stay as refitted)."""
         raw = sorted((c for c in candidates if not c.cleaned), key=lambda c: c.val_rmse)
         out = [c for c in candidates if c.cleaned]
-        for cand in raw[:keep]:
-            try:
-                out.append(_cleaned(cand.method, cand.expr, problem))
-            except _ERRORS:
-                out.append(cand)
-        return out + raw[keep:]
+        return out + [self.cleaned(c, problem) for c in raw[:keep]] + raw[keep:]
 
 
 def _cleaned(method: str, expr: sympy.Expr, problem: Problem) -> Candidate:

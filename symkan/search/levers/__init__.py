@@ -11,11 +11,12 @@ from symkan.search.levers import (
     kanpath,
     onelayer,
     rational,
+    residual,
     separable,
     transforms,
 )
 
-ALL = (onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER, separable.LEVER,
-       transforms.LEVER, kanpath.LEVER)
+ALL = (onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER,
+       separable.LEVER, residual.LEVER, transforms.LEVER, kanpath.LEVER)
 
 __all__ = ["ALL"]
