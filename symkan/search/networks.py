@@ -147,3 +147,11 @@ def as_function(model: KAN, device: torch.device):
             return model(to_tensor(X, device))[:, 0].cpu().numpy()
 
     return f
+
+
+def gradients(model: KAN, X: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """The network's values (n,) and input gradients (n, d) at the rows of ``X``."""
+    Xt = to_tensor(X, device).requires_grad_(True)
+    out = model(Xt)[:, 0]
+    (grad,) = torch.autograd.grad(out.sum(), Xt)
+    return out.detach().cpu().numpy(), grad.cpu().numpy()

@@ -50,6 +50,8 @@ class Solver:
         self.timings: dict[str, float] = {}
         self.artifacts: dict[str, object] = {}  # networks of the top problem, for drawing
         self._sub_deadlines: list[float] = []
+        self.structure: dict = {}  # findings about the top problem (symmetries, AGOP)
+        self.memo: dict = {}  # what levers compute once per problem (the surrogate)
         self._pools: list[list[Candidate]] = []  # candidates of each problem being solved
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None

@@ -22,7 +22,7 @@ from symkan.search.decompose import SeparabilityConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
 LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "units", "groups",
-                           "separable", "residual", "transforms", "kan")
+                           "symmetries", "separable", "residual", "transforms", "kan")
 MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
 
 

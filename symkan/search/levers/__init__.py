@@ -13,10 +13,11 @@ from symkan.search.levers import (
     rational,
     residual,
     separable,
+    symmetries,
     transforms,
 )
 
 ALL = (onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER,
-       separable.LEVER, residual.LEVER, transforms.LEVER, kanpath.LEVER)
+       symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER, kanpath.LEVER)
 
 __all__ = ["ALL"]

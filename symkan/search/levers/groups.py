@@ -85,13 +85,15 @@ def _residual(A: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
 def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
     """The best one-group reductions of ``y = f(X)``, most convincing first (may be [])."""
     n, d = X.shape
-    cols = [i for i in range(d) if np.all(X[:, i] > 0)]
+    # a column that changes sign (a difference θ − θ1) enters groups through |x|: the
+    # rows confirm whether the law is even in it
+    cols = [i for i in range(d) if np.all(X[:, i] != 0)]
     if len(cols) < 2:
         return []
     idx = evenly_spaced(n, _SCREEN_ROWS)
     if not (np.all(y > 0) or np.all(y < 0)) or np.min(np.abs(y)) < 1e-6 * np.max(np.abs(y)):
         return _plain_groups(X[idx], y[idx], cols, keep)
-    L = np.log(X[idx][:, cols])  # (m, k)
+    L = np.log(np.abs(X[idx][:, cols]))  # (m, k)
     ly = np.log(np.abs(y[idx]))
     spread = float(np.std(ly)) or 1.0
     ones = np.ones((len(idx), 1))
@@ -132,14 +134,15 @@ def _plain_groups(X: np.ndarray, y: np.ndarray, cols: list[int], keep: int,
     d = X.shape[1]
     exps = [np.zeros(d)]
     small = len(cols) <= 5  # the search grows fast with the number of columns
-    for k in range(1, min(_MAX_SUPPORT if small else 2, len(cols) - 1) + 1):
-        for support in itertools.combinations(cols, k):
+    positive = [i for i in cols if np.all(X[:, i] > 0)]  # prefactors x^e: x > 0 only
+    for k in range(1, min(_MAX_SUPPORT if small else 2, len(positive) - 1) + 1):
+        for support in itertools.combinations(positive, k):
             for vals in itertools.product((1.0, -1.0), repeat=k):
                 e = np.zeros(d)
                 e[list(support)] = vals
                 exps.append(e)
     L = np.zeros_like(X)
-    L[:, cols] = np.log(X[:, cols])
+    L[:, cols] = np.log(np.abs(X[:, cols]))
     E = np.stack(exps)  # (k, d)
     T = y[:, None] / np.exp(L @ E.T)  # (m, k): y / x^e for every e, built once
     T = T / np.maximum(np.std(T, 0), 1e-300)
@@ -197,7 +200,6 @@ def _applies(problem: Problem, solver) -> bool:
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     groups = find_groups(problem.X, problem.y)
     solver.progress("groups", groups=[(g.p, g.e) for g in groups])
-    z = sympy.Symbol(f"pi{problem.depth}", positive=True)
     for k, group in enumerate(groups):
         reduction = group.reduction
         rows = [reduction.transform(X, y) for X, y in ((problem.X, problem.y),
@@ -206,6 +208,9 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
         if not all(np.all(np.isfinite(a)) for a in (Z, g, Zv, gv)) or not (
                 np.all((g != 0) | (problem.y == 0)) and np.all((gv != 0) | (problem.yv == 0))):
             continue  # a monomial that overflows or vanishes on some row
+        positive = bool(np.all(Z > 0) and np.all(Zv > 0))  # a signed column makes π signed
+        z = sympy.Symbol(f"pi{problem.depth}", **({"positive": True} if positive else
+                                                 {"real": True}))
         sub = problem.sub(Z, g, Zv, gv, (z,), "groups")
         pi_expr = reduction.group_exprs(problem.symbols)[0]
         mono_expr = reduction.scale_expr(problem.symbols)

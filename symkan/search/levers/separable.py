@@ -22,7 +22,7 @@ from symkan import formula
 from symkan.formula import complexity
 from symkan.formula.numeric import evenly_spaced
 from symkan.search.decompose import Node, restricted, separate
-from symkan.search.networks import as_function, train_surrogate
+from symkan.search.surrogate import surrogate
 from symkan.search.types import Lever, Problem
 from symkan.symbolic.univariate import choose, leaf_options
 
@@ -34,13 +34,9 @@ _SAMPLES = 256  # points of a leaf's restricted function
 
 def _trees(problem: Problem, solver):
     """The surrogate and the distinct separability trees it gives (several thresholds)."""
-    X, y = problem.X, problem.y
-    config = solver.config
-    solver.progress("train", phase="surrogate")
-    model, _ = train_surrogate(X, y, config, solver.device, solver.on_progress,
-                               check=solver.check)
-    f = as_function(model, solver.device)
-    eps = formula.rmse_of(f(problem.Xv), problem.yv) / problem.scale
+    X, config = problem.X, solver.config
+    sur = surrogate(problem, solver)
+    f, eps = sur.f, sur.rel_error
     low, high = X.min(0), X.max(0)
     trees: list[Node] = []
     for rule, mult in [("gap", 1.5)] + [("fixed", m) for m in (1.5, 3.0, 6.0)]:
