@@ -67,6 +67,9 @@ class FitResult:
     scale: float = 1.0  # std of the fitting rows' target: the unit of "exact", "simplest"
     stopped: str | None = None  # "time budget" or "interrupted" when the search was cut short
     timings: dict = field(repr=False, default_factory=dict)  # seconds per lever path
+    # what the search learnt about the law on the way: groups, symmetries, the spectrum of
+    # the log-coordinate feature matrix (`symkan.search.levers.symmetries`)
+    structure: dict = field(repr=False, default_factory=dict)
 
 
 class FitInterrupted(SymkanError):
@@ -137,6 +140,7 @@ def fit(
         settings=asdict(config), trained=network.trained if network else None,
         pareto=front, scale=problem.scale, stopped=stopped,
         timings={k: round(v, 3) for k, v in solver.timings.items()},
+        structure=dict(solver.structure),
     )
 
 

@@ -129,3 +129,56 @@ def test_the_residual_of_a_partial_formula_is_solved_as_a_new_problem():
     proposed = list(residual.LEVER.propose(p, solver))
     assert proposed and proposed[0][0].startswith("split + ")
     assert any(sympy.simplify(e - (x0 * x1 + sympy.sin(2 * x2))) == 0 for _, e in proposed)
+
+
+def test_symmetry_scores_and_the_log_feature_matrix_on_exact_gradients():
+    from symkan.search.levers.symmetries import log_feature_matrix, pair_scores
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1, 3, size=(300, 3))
+    # f = exp(-(x0 - x1)²)·x2: ∂0 + ∂1 = 0, so the pair (0, 1) scores 0 as a translation
+    d = X[:, 0] - X[:, 1]
+    f = np.exp(-d**2) * X[:, 2]
+    grad = np.column_stack([-2 * d * f, 2 * d * f, f / X[:, 2]])
+    best = pair_scores(grad)[0]
+    assert best[1:] == ("-", 0, 1) and best[0] < 1e-20
+    # m0/sqrt(1 - v²/c²) = m0·g(v/c): one group, direction ∝ (0, 1, -1)
+    X = rng.uniform([1, 1, 3], [5, 2, 10], size=(300, 3))
+    m, v, c = X.T
+    f = m / np.sqrt(1 - v**2 / c**2)
+    k = (v / c) ** 2 / (1 - (v / c) ** 2)  # ∂ log f / ∂ log v
+    grad = np.column_stack([f / m, f * k / v, -f * k / c])
+    agop = log_feature_matrix(X, f, grad)
+    assert agop["eigenvalues"][1] < 1e-6
+    vec = np.array(agop["vectors"][0])
+    assert np.allclose(np.abs(vec), [0, 2**-0.5, 2**-0.5], atol=1e-3) and vec[1] * vec[2] < 0
+    assert agop["mean"][0] == 1.0  # m0 enters as a prefactor m0¹
+
+
+def test_a_distance_is_reduced_to_two_differences():
+    import torch
+
+    from symkan.search.levers import symmetries
+    from symkan.search.solver import Solver
+    from symkan.symbolic.library import DEFAULT_LIBRARY
+
+    p = _problem(lambda a, b, c, d: np.sqrt((a - b) ** 2 + (c - d) ** 2),
+                 ["x1", "x2", "y1", "y2"], [(1, 5)] * 4, n=1000)
+    x1, x2, y1, y2 = p.symbols
+    solver = Solver(FitConfig(methods=("rational", "symmetries")), DEFAULT_LIBRARY,
+                    torch.device("cpu"))
+    proposed = list(symmetries.LEVER.propose(p, solver))
+    assert proposed and proposed[0][0].startswith("x1-x2, y1-y2")
+    true = sympy.sqrt((x1 - x2) ** 2 + (y1 - y2) ** 2)
+    assert _same(proposed[0][1], true, p.symbols, p.Xv)
+    assert solver.structure["symmetries"][0]["score"] < 0.08
+
+
+def test_a_transform_that_does_not_apply_is_not_tried():
+    from symkan.search.levers.transforms import applicable
+
+    rng = np.random.default_rng(5)
+    signed = rng.uniform(-1, 1, 200)
+    assert applicable(signed, signed) == ["sin(y)"]  # no y², 1/y or log of a signed target
+    positive = rng.uniform(2, 50, 200)
+    assert applicable(positive, positive) == ["y^2", "1/y", "log(y)"]  # |y| > π/2: no asin

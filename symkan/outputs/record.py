@@ -41,6 +41,9 @@ def result_record(result: FitResult) -> dict:
         # seconds per lever path ("separable/groups/composite"); a reducer's own entry
         # includes the time of the sub-problems it made
         "timings": dict(result.timings),
+        # findings of the search: dimensionless groups, symmetries, the eigenvalues and
+        # vectors of the log-gradient feature matrix (when those levers ran)
+        "structure": result.structure,
         "device": result.device,
         "width": list(result.widths),
         "candidates": [

@@ -214,6 +214,10 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
         sub = problem.sub(Z, g, Zv, gv, (z,), "groups")
         pi_expr = reduction.group_exprs(problem.symbols)[0]
         mono_expr = reduction.scale_expr(problem.symbols)
+        if problem.depth == 0:
+            solver.structure.setdefault("groups", []).append(
+                {"group": str(pi_expr), "prefactor": str(mono_expr),
+                 "residual": round(float(group.residual), 8)})
         for cand in solver.solve(sub, share=0.5 / (len(groups) - k)):
             yield f"{cand.method}", mono_expr * cand.expr.subs(z, pi_expr)
 

@@ -28,14 +28,18 @@ _TRANSFORMS = {
 }
 
 
+def applicable(y: np.ndarray, yv: np.ndarray) -> list[str]:
+    """The transforms whose signal holds on the fit and validation targets."""
+    return [name for name, (_, _, ok) in _TRANSFORMS.items() if ok(y) and ok(yv)]
+
+
 def _applies(problem: Problem, solver) -> bool:
     return problem.depth == 0 and problem.d >= 2
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     z = sympy.Symbol("g", real=True)
-    todo = [name for name, (_, _, ok) in _TRANSFORMS.items()
-            if ok(problem.y) and ok(problem.yv)]
+    todo = applicable(problem.y, problem.yv)
     for k, name in enumerate(todo):
         forward, inverse, _ = _TRANSFORMS[name]
         with np.errstate(all="ignore"):
