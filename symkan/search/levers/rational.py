@@ -22,7 +22,7 @@ from math import comb
 import numpy as np
 import sympy
 
-from symkan.formula.numeric import evenly_spaced
+from symkan.formula.numeric import evaluate, evenly_spaced
 from symkan.search.types import Lever, Problem
 
 _MAX_DEGREE = 4
@@ -156,12 +156,38 @@ def _applies(problem: Problem, solver) -> bool:
 
 
 def _targets(y: np.ndarray):
-    """``(label, target, back)``: ``y`` itself, and ``y²`` when ``y`` keeps one sign
-    (``sqrt(P/Q)`` laws: distances, Lorentz factors), with the map back to ``y``."""
-    yield "", y, lambda e: e
-    sign = float(np.sign(y[0]))
+    """``(label, target, sign)``: ``y`` itself (sign None), and ``y²`` when ``y`` keeps
+    one sign (``sqrt(P/Q)`` laws: distances, Lorentz factors)."""
+    yield "", y, None
+    sign = int(np.sign(y[0]))
     if sign != 0 and np.all(np.sign(y) == sign):
-        yield "y^2 ", y**2, lambda e: sympy.Float(sign) * sympy.sqrt(e)
+        yield "y^2 ", y**2, sign
+
+
+def _sqrt(expr: sympy.Expr, symbols, X: np.ndarray) -> sympy.Expr:
+    """``sqrt(expr)`` as ``sqrt(P)/sqrt(Q)``, each root taken out where the rows allow
+    (``sqrt(c**2*m**2/(c**2 - v**2))`` → ``c*m/sqrt(c**2 - v**2)`` when c, m > 0)."""
+    num, den = sympy.fraction(expr)
+    vn, vd = evaluate(num, symbols, X), evaluate(den, symbols, X)
+    if np.all(vn * vd < 0):
+        num, den = -num, -den
+    elif not np.all(vn * vd > 0):
+        return sympy.sqrt(expr)
+    if np.all(vd < 0):
+        num, den = -num, -den
+    out = sympy.sqrt(expr)
+    parts = []
+    for part in (num, den):
+        root = sympy.sqrt(part)
+        simple = sympy.powdenest(root, force=True)  # assumes positive factors: checked
+        ok = np.allclose(evaluate(simple, symbols, X), evaluate(root, symbols, X),
+                         rtol=1e-10, atol=0)
+        parts.append(simple if ok else root)
+    candidate = parts[0] / parts[1]
+    if np.allclose(evaluate(candidate, symbols, X), evaluate(out, symbols, X), rtol=1e-10,
+                   atol=0):
+        return candidate
+    return out
 
 
 def _fits(X: np.ndarray, y: np.ndarray, d: int, solver):
@@ -200,14 +226,16 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     X, symbols = problem.X[idx], problem.symbols
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(problem.y[idx]))):
         return
-    for prefix, y, back in _targets(problem.y[idx]):
+    for prefix, y, sign in _targets(problem.y[idx]):
         for label, num, den, exact in _fits(X, y, problem.d, solver):
             expr = _poly_expr(*num, symbols, exact)
             if den is not None:
                 expr = expr / _poly_expr(*den, symbols, exact)
             if not expr.has(sympy.Float):  # exact coefficients: factor (cheap, readable)
                 expr = sympy.factor(expr)
-            yield prefix + label, back(expr)
+            if sign is not None:
+                expr = sign * _sqrt(expr, symbols, X)
+            yield prefix + label, expr
             if exact:
                 return
 
