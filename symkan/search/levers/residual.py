@@ -24,7 +24,8 @@ _EXPLAINED = 0.3  # a base's rms error must be below this × std(y) (R² > 0.91)
 
 
 def _applies(problem: Problem, solver) -> bool:
-    return problem.d >= 1
+    # the user's problem only: inside sub-problems it cost more time than it found laws
+    return problem.depth == 0
 
 
 def _bases(problem: Problem, solver) -> list:

@@ -88,7 +88,8 @@ def _reduction(scores, tol: float) -> list[tuple[str, int, int]]:
 
 
 def _applies(problem: Problem, solver) -> bool:
-    return problem.d >= 2
+    # the user's problem only: inside sub-problems it cost more time than it found laws
+    return problem.depth == 0 and problem.d >= 2
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
