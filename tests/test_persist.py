@@ -104,7 +104,7 @@ def _edit_meta(folder, **changes):
 
 def test_wrong_version_and_format(saved):
     _edit_meta(saved, version=99)
-    with pytest.raises(InputError, match="format version 99, but this symkan reads version 1"):
+    with pytest.raises(InputError, match="format version 99, but this symkan reads version 1 or 2"):
         load(saved)
     _edit_meta(saved, format="pickle")
     with pytest.raises(InputError, match="not a symkan model file"):

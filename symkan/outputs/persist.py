@@ -33,6 +33,7 @@ import json
 import math
 import os
 import pathlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ from symkan.data import train_test_split
 from symkan.data.names import check_variables
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
+from symkan.formula.display import shown, shown_names
 from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
 from symkan.kan.network import KAN, KANLayer
@@ -54,7 +56,8 @@ from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 __all__ = ["FORMAT", "VERSION", "FittedModel", "from_result", "load", "model_files", "save"]
 
 FORMAT = "symkan-model"
-VERSION = 1
+VERSION = 2  # 2: formulas written by symkan.formula.display (a column pi is pi_)
+_READS = (1, 2)
 TENSORS, META = "model.safetensors", "model.json"
 _MAX_ROWS = 2000  # held-out rows kept for the report and the edge plots
 _CONST = "symkan_const_"
@@ -140,11 +143,15 @@ def _net_meta(net: KAN) -> dict:
             "k": [m.k for m in net.layers]}
 
 
-def _formula_fields(expr: sympy.Expr) -> dict:
-    """The formula with its floats as named constants, and their exact values (JSON floats)."""
+def _formula_fields(expr: sympy.Expr, names) -> dict:
+    """The formula with its floats as named constants, and their exact values (JSON floats).
+
+    Written as everywhere (`symkan.formula.display`): a column ``pi`` is ``pi_``.
+    """
     floats = sorted(expr.atoms(sympy.Float), key=float)
     subs = {f: sympy.Symbol(f"{_CONST}{k}", real=True) for k, f in enumerate(floats)}
-    return {"formula": exact_str(expr), "formula_template": exact_str(expr.xreplace(subs)),
+    return {"formula": exact_str(shown(expr, names)),
+            "formula_template": exact_str(shown(expr.xreplace(subs), names)),
             "constants": [float(f) for f in floats]}
 
 
@@ -179,7 +186,7 @@ def model_files(model) -> dict[str, bytes]:
         "tensors": {"file": TENSORS, "sha256": hashlib.sha256(blob).hexdigest(),
                     "bytes": len(blob)},
         "feature_names": list(fm.feature_names), "target_name": fm.target_name,
-        "inputs": list(fm.inputs), **_formula_fields(fm.expr),
+        "inputs": list(fm.inputs), **_formula_fields(fm.expr, fm.feature_names),
         "networks": {k: (_net_meta(v) if v is not None else None) for k, v in nets.items()},
         "n_scores": len(fm.edge_scores), "snapped": snapped,
         "settings": fm.settings, "record": fm.record,
@@ -223,10 +230,11 @@ def _read_meta(folder: pathlib.Path) -> dict:
         raise _bad(meta_path, "is nested too deeply to be a model file (edited?)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(meta_path, f"is not a symkan model file (no \"format\": \"{FORMAT}\")")
-    if meta.get("version") != VERSION:
+    if meta.get("version") not in _READS:
         raise InputError(
             f"{meta_path}: format version {meta.get('version')!r}, but this symkan reads "
-            f"version {VERSION}; load it with the symkan version that saved it, or fit again"
+            f"version {' or '.join(map(str, _READS))}; load it with the symkan version that "
+            "saved it, or fit again"
         )
     return meta
 
@@ -267,6 +275,14 @@ def _checked_names(meta: dict, meta_path: pathlib.Path) -> tuple[tuple[str, ...]
     return tuple(names), target
 
 
+def _template(meta: dict) -> str:
+    """The stored formula; version 1 wrote a column ``pi`` as ``pi``, now ``pi_``."""
+    text = meta["formula_template"]
+    if meta.get("version") == 1 and isinstance(text, str) and "pi" in meta["feature_names"]:
+        text = re.sub(r"\bpi\b", shown_names(meta["feature_names"])["pi"], text)
+    return text
+
+
 def _short(value, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -300,7 +316,7 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
     try:
         tensors = st_load(blob)
         consts = [sympy.Symbol(f"{_CONST}{k}", real=True) for k in range(len(meta["constants"]))]
-        expr = parse_formula(meta["formula_template"], [*names, *map(str, consts)])
+        expr = parse_formula(_template(meta), [*names, *map(str, consts)])
         expr = expr.xreplace({c: sympy.Float(float(v)) for c, v in zip(consts, meta["constants"])})
         nets = meta["networks"]
         pruned = _kan(nets["pruned"], "pruned", tensors)
