@@ -169,8 +169,23 @@ def test_not_utf8(tmp_path):
 
 def test_single_column_hints_at_separator(tmp_path):
     msg = _error(_write(tmp_path, "a;b;F\n1;2;3\n"))
-    assert "only one column" in msg and "'a;b;F'" in msg
-    assert "at least one feature" in msg and "comma-separated" in msg
+    assert "looks separated by ';'" in msg and "'a;b;F'" in msg
+    assert "decimal commas" not in msg and "comma-separated" in msg
+    assert "sep=';')" in msg
+    msg = _error(_write(tmp_path, "a\tb\tF\n1\t2\t3\n"))
+    assert "looks separated by tab" in msg
+
+
+def test_semicolons_with_decimal_commas_are_named(tmp_path):
+    rows = "\n".join(f"{i},5;{i + 1},25;{2 * i},0" for i in range(30))
+    msg = _error(_write(tmp_path, f"a;b;y\n{rows}\n"))
+    assert "looks separated by ';' with decimal commas" in msg
+    assert "trailing comma" not in msg and "first row '0,5;1,25;0,0'" in msg
+    assert "sep=';', decimal=',')" in msg  # the conversion, runnable as written
+    path = tmp_path / "data.csv"
+    pd.read_csv(path, sep=";", decimal=",").to_csv(tmp_path / "fixed.csv", index=False)
+    ds = load_csv(tmp_path / "fixed.csv")
+    assert ds.feature_names == ("a", "b") and ds.X[3].tolist() == [3.5, 4.25]
 
 
 # ---------------------------------------------------------------- header errors
