@@ -422,3 +422,19 @@ def test_train_test_split_deterministic_disjoint_covering(ds):
 def test_train_test_split_rejects_bad_fraction(ds, fraction):
     with pytest.raises(InputError, match="strictly between 0 and 1"):
         train_test_split(ds, fraction)
+
+
+def test_tiny_values_are_not_called_constant(tmp_path):
+    rows = [[i, i + 1, v] for i, v in enumerate(np.linspace(2e-300, 1.8e-299, 25))]
+    msg = _error(_write(tmp_path, _csv("a,b,y", rows)))
+    assert "is constant" not in msg and "columns ['y']" in msg and "below 1e-150" in msg
+    assert "not a constant column" in msg and "y * 1e299" in msg
+    rows = [[i * 1e-300, i + 1, i] for i in range(1, 26)]  # a tiny feature column
+    msg = _error(_write(tmp_path, _csv("a,b,y", rows)))
+    assert "columns ['a']" in msg and "a * 1e299" in msg
+    flat = [[i, i + 1, 3e-300] for i in range(25)]  # tiny and truly constant
+    assert "target 'y' is constant" in _error(_write(tmp_path, _csv("a,b,y", flat)))
+    # small, but far from underflow, with real relative variation: a dataset
+    X = np.random.default_rng(0).uniform(1, 2, (30, 2))
+    ds = from_arrays(X * [1e-20, 1], 1e-20 * X[:, 0] * X[:, 1])
+    assert ds.n_rows == 30
