@@ -239,14 +239,69 @@ def _read_meta(folder: pathlib.Path) -> dict:
     return meta
 
 
+class _Mismatch(Exception):
+    """A tensor of model.safetensors is not the one model.json describes."""
+
+
 def _kan(meta: dict, prefix: str, tensors: Mapping[str, torch.Tensor]) -> KAN:
+    """The network ``meta`` describes, with the values of ``prefix.*``: every tensor must be
+    there with the shape and dtype the description gives, and no other."""
     g = torch.Generator().manual_seed(0)  # construction only; every value is then loaded
     w, grids, ks = meta["widths"], meta["grid_size"], meta["k"]
+    if not (len(w) >= 2 and len(grids) == len(ks) == len(w) - 1):
+        raise _Mismatch(f"cannot be read with the {prefix} network description {meta}")
     layers = [KANLayer(a, b, gs, k, generator=g) for a, b, gs, k in zip(w, w[1:], grids, ks)]
     net = KAN(w, layers=layers)
     state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    for key, want in net.state_dict().items():
+        _expect(tensors, f"{prefix}.{key}", tuple(want.shape), want.dtype)
+    extra = sorted(set(state) - set(net.state_dict()))
+    if extra:
+        raise _Mismatch(f"holds {prefix}.{extra[0]}, which the {prefix} network of "
+                        f"widths {list(w)} does not have")
     net.load_state_dict(state, strict=True)
     return net
+
+
+def _expect(tensors: Mapping[str, torch.Tensor], key: str, shape: tuple, dtype) -> None:
+    """``tensors[key]`` exists with ``shape`` (``None`` entries: any size) and ``dtype``."""
+    if key not in tensors:
+        raise _Mismatch(f"has no tensor {key!r}")
+    got = tensors[key]
+    if got.dtype != dtype or len(got.shape) != len(shape) or any(
+            s is not None and s != g for s, g in zip(shape, got.shape)):
+        want = tuple("n" if s is None else s for s in shape)
+        raise _Mismatch(f"holds {key} of shape {tuple(got.shape)} ({got.dtype}), but "
+                        f"{META} describes shape {want} ({dtype})")
+
+
+def _check_tensors(meta: dict, tensors: Mapping[str, torch.Tensor], n_features: int,
+                   pruned: KAN) -> None:
+    """The rest of the tensor file agrees with model.json: scores, losses, held-out rows."""
+    inputs = meta["inputs"]
+    if (len(inputs) != pruned.widths[0] or len(set(inputs)) != len(inputs)
+            or not all(isinstance(i, int) and 0 <= i < n_features for i in inputs)):
+        raise _Mismatch(f"has a pruned network of {pruned.widths[0]} inputs, but {META} "
+                        f"gives inputs {inputs} of {n_features} features")
+    trained = meta["networks"].get("trained")
+    if trained and trained["widths"][0] != n_features:
+        raise _Mismatch(f"has a trained network of {trained['widths'][0]} inputs for "
+                        f"{n_features} features")
+    w = pruned.widths
+    if meta["n_scores"] != len(w) - 1:
+        raise _Mismatch(f"has a network of {len(w) - 1} layers, but {META} gives "
+                        f"{meta['n_scores']} layers of edge scores")
+    for k in range(len(w) - 1):
+        _expect(tensors, f"scores.{k}", (w[k + 1], w[k]), torch.float64)
+    _expect(tensors, "losses", (None,), torch.float64)
+    _expect(tensors, "X_test", (None, n_features), torch.float64)
+    _expect(tensors, "y_test", (tensors["X_test"].shape[0],), torch.float64)
+    s = meta["snapped"]
+    if s is not None and (tuple(s["widths"]) != tuple(w) or not all(
+            0 <= e[0] < len(w) - 1 and 0 <= e[1] < w[e[0]] and 0 <= e[2] < w[e[0] + 1]
+            for e in s["edges"])):
+        raise _Mismatch(f"has a pruned network of widths {list(w)}, but the snapped edges "
+                        f"in {META} are of widths {s['widths']}")
 
 
 def _checked_names(meta: dict, meta_path: pathlib.Path) -> tuple[tuple[str, ...], str]:
@@ -321,6 +376,7 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
         nets = meta["networks"]
         pruned = _kan(nets["pruned"], "pruned", tensors)
         trained = _kan(nets["trained"], "trained", tensors) if nets.get("trained") else None
+        _check_tensors(meta, tensors, len(names), pruned)
         s = meta["snapped"]
         snapped = None if s is None else SnappedKAN(
             tuple(s["widths"]),
@@ -338,5 +394,9 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
         )
     except InputError as err:
         raise _bad(folder / META, f"holds a formula that cannot be read ({err})") from None
+    except _Mismatch as err:
+        raise _bad(tpath, f"does not fit {META}: it {err} (a tensor file from another "
+                          "run, or model.json edited?)") from None
     except (SafetensorError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as err:
-        raise _bad(folder / META, f"does not fit {TENSORS} ({type(err).__name__}: {err})") from None
+        why = " ".join(str(err).split())  # one line
+        raise _bad(folder / META, f"does not fit {TENSORS} ({type(err).__name__}: {why})") from None
