@@ -257,8 +257,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
 
     def latex(self, index=None, precision: int = 4):
         """The chosen formula in LaTeX, floats to ``precision`` significant digits."""
+        chosen = self._chosen(index)  # checks that the estimator is fitted
         names = self.results_[0].dataset.feature_names
-        return self._one([to_latex(shown(e, names), precision) for e in self._chosen(index)])
+        return self._one([to_latex(shown(e, names), precision) for e in chosen])
 
     def diagram(self):
         """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
