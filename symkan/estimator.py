@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from symkan.data import from_arrays
 from symkan.errors import InputError
 from symkan.export.latex import to_latex
+from symkan.formula.display import formula_text, shown
 from symkan.formula.numeric import evaluate
 from symkan.outputs.artifacts import network_view
 from symkan.outputs.diagram import to_dot
@@ -256,7 +257,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
 
     def latex(self, index=None, precision: int = 4):
         """The chosen formula in LaTeX, floats to ``precision`` significant digits."""
-        return self._one([to_latex(e, precision) for e in self._chosen(index)])
+        chosen = self._chosen(index)  # checks that the estimator is fitted
+        names = self.results_[0].dataset.feature_names
+        return self._one([to_latex(shown(e, names), precision) for e in chosen])
 
     def diagram(self):
         """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
@@ -266,7 +269,8 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
 
         return self._one([
-            to_dot(network_view(r), title=f"{r.dataset.target_name} = {r.expr}")
+            to_dot(network_view(r), title=f"{r.dataset.target_name} = "
+                                            f"{formula_text(r.expr, r.dataset.feature_names)}")
             for r in self.results_
         ])
 
@@ -278,7 +282,7 @@ def _equations(result: FitResult) -> pd.DataFrame:
         "loss": [c.val_rmse for c in front],
         "score": scores(front),
         "sympy": [c.expr for c in front],
-        "latex": [to_latex(c.expr) for c in front],
+        "latex": [to_latex(shown(c.expr, result.dataset.feature_names)) for c in front],
         "method": [c.method for c in front],
     })
 

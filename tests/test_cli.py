@@ -261,3 +261,40 @@ def test_a_run_folder_that_cannot_be_written_after_the_search_keeps_the_formula(
     assert err.startswith("symkan: error: could not write the run folder") and "stdout" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+def _without_clock(record: dict) -> dict:
+    """result.json less what legitimately differs between two runs: the seconds taken."""
+    return {k: v for k, v in record.items() if k not in ("seconds", "timings")}
+
+
+def test_same_data_seed_and_settings_give_the_same_run(tmp_path, capsys):
+    rng = np.random.default_rng(7)
+    X = rng.uniform(1, 3, (150, 3))
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 2])
+    csv = _write(tmp_path / "law.csv", ["x0", "x1", "x2", "y"],
+                 [tuple(map(float, r)) for r in np.c_[X, y]])
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["fit", str(csv), "--out", str(out), "--quiet", "--time-budget", "120",
+                     "--methods", "additive,separable"]) == 0
+        runs.append(out)
+    a, b = (json.loads((r / "result.json").read_text()) for r in runs)
+    assert a["formula"] == b["formula"] and a["latex"] == b["latex"]
+    assert (runs[0] / "model.safetensors").read_bytes() == (runs[1] / "model.safetensors").read_bytes()
+    assert (runs[0] / "formula.tex").read_bytes() == (runs[1] / "formula.tex").read_bytes()
+    assert (runs[0] / "diagram.dot").read_bytes() == (runs[1] / "diagram.dot").read_bytes()
+    same = {k: v for k, v in _without_clock(a).items() if k != "candidates"}
+    assert same == {k: v for k, v in _without_clock(b).items() if k != "candidates"}
+    # the candidates off the front come from the same levers, but one that is neither exact
+    # nor chosen may differ in its digits: its refit (LM) ends on a flat optimum, where
+    # last-bit differences of numpy's arithmetic move the 9th digit and constant snapping
+    # can follow (see the report of issue 15); the front and the chosen formula do not
+    assert [c["name"] for c in a["candidates"]] == [c["name"] for c in b["candidates"]]
+    meta_a, meta_b = (json.loads((r / "model.json").read_text()) for r in runs)
+    # model.json keeps every bit of the constants, and those last bits can differ
+    assert np.allclose(meta_a["constants"], meta_b["constants"], rtol=1e-12, atol=0)
+    for meta in (meta_a, meta_b):
+        meta.update(record=None, constants=None, formula=None)
+    assert meta_a == meta_b

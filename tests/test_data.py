@@ -169,8 +169,23 @@ def test_not_utf8(tmp_path):
 
 def test_single_column_hints_at_separator(tmp_path):
     msg = _error(_write(tmp_path, "a;b;F\n1;2;3\n"))
-    assert "only one column" in msg and "'a;b;F'" in msg
-    assert "at least one feature" in msg and "comma-separated" in msg
+    assert "looks separated by ';'" in msg and "'a;b;F'" in msg
+    assert "decimal commas" not in msg and "comma-separated" in msg
+    assert "sep=';')" in msg
+    msg = _error(_write(tmp_path, "a\tb\tF\n1\t2\t3\n"))
+    assert "looks separated by tab" in msg
+
+
+def test_semicolons_with_decimal_commas_are_named(tmp_path):
+    rows = "\n".join(f"{i},5;{i + 1},25;{2 * i},0" for i in range(30))
+    msg = _error(_write(tmp_path, f"a;b;y\n{rows}\n"))
+    assert "looks separated by ';' with decimal commas" in msg
+    assert "trailing comma" not in msg and "first row '0,5;1,25;0,0'" in msg
+    assert "sep=';', decimal=',')" in msg  # the conversion, runnable as written
+    path = tmp_path / "data.csv"
+    pd.read_csv(path, sep=";", decimal=",").to_csv(tmp_path / "fixed.csv", index=False)
+    ds = load_csv(tmp_path / "fixed.csv")
+    assert ds.feature_names == ("a", "b") and ds.X[3].tolist() == [3.5, 4.25]
 
 
 # ---------------------------------------------------------------- header errors
@@ -407,3 +422,19 @@ def test_train_test_split_deterministic_disjoint_covering(ds):
 def test_train_test_split_rejects_bad_fraction(ds, fraction):
     with pytest.raises(InputError, match="strictly between 0 and 1"):
         train_test_split(ds, fraction)
+
+
+def test_tiny_values_are_not_called_constant(tmp_path):
+    rows = [[i, i + 1, v] for i, v in enumerate(np.linspace(2e-300, 1.8e-299, 25))]
+    msg = _error(_write(tmp_path, _csv("a,b,y", rows)))
+    assert "is constant" not in msg and "columns ['y']" in msg and "below 1e-150" in msg
+    assert "not a constant column" in msg and "y * 1e299" in msg
+    rows = [[i * 1e-300, i + 1, i] for i in range(1, 26)]  # a tiny feature column
+    msg = _error(_write(tmp_path, _csv("a,b,y", rows)))
+    assert "columns ['a']" in msg and "a * 1e299" in msg
+    flat = [[i, i + 1, 3e-300] for i in range(25)]  # tiny and truly constant
+    assert "target 'y' is constant" in _error(_write(tmp_path, _csv("a,b,y", flat)))
+    # small, but far from underflow, with real relative variation: a dataset
+    X = np.random.default_rng(0).uniform(1, 2, (30, 2))
+    ds = from_arrays(X * [1e-20, 1], 1e-20 * X[:, 0] * X[:, 1])
+    assert ds.n_rows == 30

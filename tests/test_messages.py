@@ -74,3 +74,13 @@ def test_a_model_file_nested_too_deeply(tmp_path, capsys, command):
         symkan.load(run)
     assert main([a.format(run=run) for a in command]) == 2
     _one_line_error(capsys, "nested too deeply")
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path, capsys):
+    csv = tmp_path / "eu.csv"
+    csv.write_text("a;b;y\n" + "\n".join(f"{i},5;2,{i};3,5" for i in range(30)) + "\n")
+    assert main(["fit", str(csv), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = _one_line_error(capsys, "eu.csv looks separated by ';' with decimal commas",
+                          "decimal=','")
+    assert "trailing comma" not in err
+    assert not (tmp_path / "run").exists()

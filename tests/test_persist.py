@@ -104,7 +104,7 @@ def _edit_meta(folder, **changes):
 
 def test_wrong_version_and_format(saved):
     _edit_meta(saved, version=99)
-    with pytest.raises(InputError, match="format version 99, but this symkan reads version 1"):
+    with pytest.raises(InputError, match="format version 99, but this symkan reads version 1 or 2"):
         load(saved)
     _edit_meta(saved, format="pickle")
     with pytest.raises(InputError, match="not a symkan model file"):
@@ -121,10 +121,68 @@ def test_json_that_does_not_fit_the_tensors(saved):
     meta = json.loads((saved / META).read_text())
     meta["networks"]["pruned"]["widths"] = [3, 4, 1]
     (saved / META).write_text(json.dumps(meta))
-    with pytest.raises(InputError, match="does not fit model.safetensors"):
+    with pytest.raises(InputError, match=r"does not fit model.json: it holds pruned\.layers\.0"
+                                         r"\.base_weight of shape \(2, 3\).*describes shape \(4, 3\)"):
         load(saved)
 
 
 def test_predict_checks_shape(pair):
     with pytest.raises(InputError, match="one column per feature"):
         pair[0].predict(np.zeros((4, 2)))
+
+
+def _swap_tensors(dst, src):
+    """``dst`` with ``src``'s tensor file, and the sha256 in model.json recomputed to match."""
+    import hashlib
+
+    blob = (src / TENSORS).read_bytes()
+    (dst / TENSORS).write_bytes(blob)
+    meta = json.loads((dst / META).read_text())
+    meta["tensors"].update(sha256=hashlib.sha256(blob).hexdigest(), bytes=len(blob))
+    (dst / META).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(("other", "names", "words"), [
+    ((3, 3, 1), ("q", "Ef", "B"), ["pruned.layers.0.base_weight of shape (3, 3)",
+                                   "describes shape (2, 3)"]),
+    ((2, 2, 1), ("q", "Ef"), ["pruned.in_shift of shape (2,)", "describes shape (3,)"]),
+    ((3, 2, 1, 1), ("q", "Ef", "B"), ["holds pruned.layers.2.base_weight, which the pruned"]),
+])
+def test_tensors_of_another_run_are_refused_at_load(tmp_path, capsys, other, names, words):
+    from symkan.cli import main
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    save(hand_fitted((3, 2, 1))[0], mine)
+    save(hand_fitted(other, seed=1, names=names)[0], theirs)
+    _swap_tensors(mine, theirs)
+    with pytest.raises(InputError) as info:
+        load(mine)
+    msg = str(info.value)
+    assert all(w in msg for w in words) and "another run" in msg and TENSORS in msg
+    for command in (["export", str(mine), "--to", "python"],
+                    ["diagram", str(mine), "--format", "dot"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("symkan: error:") and len(err.strip().splitlines()) == 1
+        assert words[0] in err and "Traceback" not in err
+
+
+def test_held_out_rows_and_scores_must_agree_with_model_json(saved, tmp_path):
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    tensors = st_load((saved / TENSORS).read_bytes())
+    for key, bad, words in [
+        ("X_test", torch.zeros(5, 4, dtype=torch.float64), "X_test of shape (5, 4)"),
+        ("scores.0", torch.zeros(2, 3, dtype=torch.float32),
+         "scores.0 of shape (2, 3) (torch.float32)"),
+        ("y_test", torch.zeros(3, dtype=torch.float64), "y_test of shape (3,)"),
+    ]:
+        folder = tmp_path / key
+        folder.mkdir()
+        (folder / META).write_bytes((saved / META).read_bytes())
+        (folder / TENSORS).write_bytes(st_save({**tensors, key: bad}))
+        _swap_tensors(folder, folder)
+        with pytest.raises(InputError, match="another run") as info:
+            load(folder)
+        assert words in str(info.value)

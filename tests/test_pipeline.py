@@ -104,3 +104,13 @@ def test_time_budget_returns_the_front_so_far():
     res = fit(ds, FitConfig(time_budget=1e-3))
     assert res.stopped == "time budget" and res.pareto
     assert res.expr in [c.expr for c in res.pareto]
+
+
+@pytest.mark.parametrize("target_scale, feature_scale", [(1e-20, 1.0), (1.0, 1e-20)])
+def test_tiny_but_varying_columns_are_fitted(target_scale, feature_scale):
+    X = np.random.default_rng(0).uniform(1, 3, (200, 2)) * [feature_scale, 1.0]
+    y = target_scale * X[:, 0] * X[:, 1]
+    result = fit(from_arrays(X, y, ["a", "b"]),
+                 FitConfig(methods=("additive", "separable"), time_budget=30))
+    assert result.r2 > 0.999999
+    assert np.allclose(evaluate(result.expr, result.symbols, X), y, rtol=1e-9, atol=0)

@@ -11,7 +11,8 @@ order: the ranges of the ``--data`` CSV's columns; the true problem's box; the d
 box [1, 5] for every variable (the AI Feynman box: positive, so square roots and logs
 are real and variables get ``positive=True`` when simplifying; away from 0, so
 ``1/x`` is finite). Formulas are read by `symkan.formula.parse_formula`, which never
-executes code.
+executes code, and written as symkan writes them: ``pi`` is the number, a variable called
+``pi`` (or ``E``, ``sin``, ...) is written ``pi_`` (see `symkan.formula.display`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from symkan.bench.metrics import judge
 from symkan.bench.problems import get_problem
 from symkan.data import load_csv
 from symkan.errors import InputError
-from symkan.formula.parse import FUNCTIONS, parse_formula
+from symkan.formula.display import formula_text
+from symkan.formula.parse import FUNCTIONS, parse_formula, shown_names
 
 DEFAULT_BOX = (1.0, 5.0)
 
@@ -59,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         names = list(true_p.variables)
     else:
         names = _names_in(true_text) + _names_in(found_text)
+        if args.data is not None:  # pi_ in the formulas is the CSV's column pi
+            ds = load_csv(args.data)
+            written = {w: c for c, w in shown_names([*ds.feature_names, ds.target_name]).items()}
+            names = [written.get(n, n) for n in names]
     names = list(dict.fromkeys(names))
     true = parse_formula(true_text, names)
     found = parse_formula(found_text, names)
@@ -71,13 +77,17 @@ def run(args: argparse.Namespace) -> int:
     box = ", ".join(f"{n} in [{lo:g}, {hi:g}]" for n, lo, hi in zip(names, low, high))
     print(f"level: {j.level}")
     print(f"why: {j.reason}")
-    print(f"true:  {true}")
-    print(f"found: {found}")
-    print(f"found - true = {j.difference}")
+    print(f"true:  {formula_text(true, names)}")
+    print(f"found: {formula_text(found, names)}")
+    print(f"found - true = {_text(j.difference, names)}")
     if j.ratio is not None:
-        print(f"found / true = {j.ratio}")
+        print(f"found / true = {formula_text(j.ratio, names)}")
     print(f"max relative difference: {j.max_rel_error:.3g} ({where}: {box})")
     return 0 if j.match else 1
+
+
+def _text(expr, names: list[str]) -> str:
+    return "None" if expr is None else formula_text(expr, names)
 
 
 def _problem(text: str):

@@ -19,6 +19,7 @@ from symkan.cli._paths import check_run_folder
 from symkan.cli.progress import Progress
 from symkan.data import load_csv
 from symkan.errors import InputError
+from symkan.formula.display import formula_text
 from symkan.outputs.artifacts import run_files
 from symkan.outputs.runfolder import write_run
 from symkan.pipeline import FitConfig, fit
@@ -88,9 +89,10 @@ def _targets(text: str | None) -> list[str | None]:
 def _front_table(result) -> list[str]:
     rows = [f"Pareto front for {result.dataset.target_name} (* = chosen; loss = held-out RMSE):",
             f"  {'':1} {'complexity':>10}  {'loss':>10}  formula"]
+    names = result.dataset.feature_names
     for c in result.pareto:
         mark = "*" if c.expr == result.expr else " "
-        rows.append(f"  {mark} {c.complexity:>10}  {c.val_rmse:>10.3g}  {c.expr}")
+        rows.append(f"  {mark} {c.complexity:>10}  {c.val_rmse:>10.3g}  {formula_text(c.expr, names)}")
     return rows
 
 
@@ -150,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
             f"{written}", final=True,
         )
     for result in results:  # the formulas, even when a run folder could not be written
-        print(f"{result.dataset.target_name} = {result.expr}")
+        text = formula_text(result.expr, result.dataset.feature_names)
+        print(f"{result.dataset.target_name} = {text}")
     sys.stdout.flush()
     if failed:
         raise InputError("; ".join(failed) + "; the formula is on stdout. Choose another "

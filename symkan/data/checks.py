@@ -27,6 +27,7 @@ _NA_TOKENS = frozenset({
     "n/a", "na", "null", "nan", "none",
 })
 # fmt: on
+TINY = 1e-150  # a column whose values are all smaller than this cannot be squared
 SHOWN = 5  # how many row numbers / names an error message lists before "and N more"
 
 
@@ -170,8 +171,8 @@ def finish_dataset(
     subject: str,
     rows: Rows,
 ) -> Dataset:
-    """Checks shared by load_csv and from_arrays, on float arrays: finite and not too
-    large to square, enough rows, varying target."""
+    """Checks shared by load_csv and from_arrays, on float arrays: finite, neither too
+    large nor too small to square, enough rows, varying target (relative to its size)."""
     finite = np.isfinite(X).all(axis=1) & np.isfinite(y)
     if not finite.all():
         bad = np.flatnonzero(~finite)
@@ -199,9 +200,22 @@ def finish_dataset(
             "(their squares overflow float64, |value| > 1e154); rescale them, e.g. to "
             "other units, or fit their logarithm"
         )
-    mean, std = float(y.mean()), float(y.std())
-    if std <= 1e-12 * max(1.0, abs(mean)):
-        value = float(y[0]) if np.all(y == y[0]) else mean
+    tiny = {name: float(np.max(np.abs(col)))
+            for name, col in zip((*feature_names, target_name), (*X.T, y))
+            if 0 < np.max(np.abs(col)) < TINY and not np.all(col == col[0])}
+    if tiny:
+        name, top = next(iter(tiny.items()))
+        factor = f"1e{-math.floor(math.log10(top)):d}"
+        raise InputError(
+            f"columns {fmt_names(list(tiny))} of {subject} hold only values below {TINY:g} "
+            f"in size (largest |{name}| = {top:.3g}), too small to compute with (their "
+            "squares underflow float64 to 0); this is not a constant column: rescale it to "
+            f"values near 1, e.g. {name} * {factor} (other units), or fit its logarithm"
+        )
+    size = float(np.max(np.abs(y)))
+    spread = float(np.std(y / size)) if size > 0 else 0.0  # relative: 1e-20 * x varies
+    if spread <= 1e-12:
+        value = float(y[0]) if np.all(y == y[0]) else float(y.mean())
         raise InputError(
             f"target {target_name!r} is constant (= {value!r}) in {subject}; there "
             "is no law to find. Choose a target column whose values vary"

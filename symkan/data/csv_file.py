@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ def load_csv(
     check_min_rows(min_rows)
     path = Path(path)
     header = _read_header(path)
+    _check_separator(path, header)
     frame = _read_frame(path)
     name = path.name
     names = [h.strip() for h in header]
@@ -65,12 +67,9 @@ def load_csv(
             f"{frame.shape[1]} columns were read; check the quoting of the header line"
         )
     if len(names) < 2:
-        hint = ""
-        if any(sep in header[0] for sep in ";\t|"):
-            hint = " It looks separated by ';', tab or '|': symkan reads comma-separated files."
         raise InputError(
             f"{name} has only one column ({names[0]!r}); symkan needs at least one feature "
-            f"column besides the target.{hint}"
+            "column besides the target"
         )
     check_unique(names, name, "rename them in the header line")
     empty_cols = [j for j, n in enumerate(names) if not n]
@@ -125,6 +124,38 @@ def _scan_lines(path: Path, n_rows: int) -> list[int]:
     except (OSError, UnicodeDecodeError, csv.Error):
         lines = []
     return lines if len(lines) == n_rows else [i + 2 for i in range(n_rows)]
+
+
+_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+_CONVERT = ("pandas.read_csv({path!r}, sep={sep!r}{decimal}).to_csv('converted.csv', "
+            "index=False)")
+
+
+def _check_separator(path: Path, header: list[str]) -> None:
+    """A header of one field holding ';', tab or '|': another separator, maybe with
+    decimal commas (``1,5;2,0``), which would otherwise read as extra comma fields."""
+    if len(header) != 1 or not (found := [c for c in _SEPARATORS if c in header[0]]):
+        return
+    sep = found[0]
+    line = _first_data_line(path)
+    decimal = bool(re.search(r"\d,\d", line))
+    what = f"separated by {_SEPARATORS[sep]}" + (" with decimal commas" if decimal else "")
+    fix = _CONVERT.format(path=str(path), sep=sep, decimal=", decimal=','" if decimal else "")
+    raise InputError(
+        f"{path.name} looks {what} (header {header[0]!r}, first row {line.strip()!r}); "
+        "symkan reads comma-separated files with decimal points. Save it as CSV with ',' "
+        "between fields and '.' in numbers (a spreadsheet's 'CSV, comma-separated' export, "
+        f"or in Python: {fix})"
+    )
+
+
+def _first_data_line(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            lines = [ln for ln in (f.readline() for _ in range(50)) if ln.strip()]
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return lines[1][:80] if len(lines) > 1 else ""
 
 
 def _is_blank(record: list[str]) -> bool:

@@ -21,6 +21,7 @@ from symkan.errors import InputError
 from symkan.export.code import numpy_function, to_numpy, to_python, to_torch, torch_module
 from symkan.export.latex import SymkanLatexPrinter, to_latex
 from symkan.export.sympy_code import exact_str, to_sympy
+from symkan.formula.display import shown
 
 __all__ = [
     "TARGETS",
@@ -47,7 +48,7 @@ def export(expr: sympy.Expr, names: Sequence[str], to: str, *, target: str = "y"
     4, code to every digit (so the code computes exactly what the formula does).
     """
     if to == "latex":
-        return to_latex(expr, 4 if precision is None else precision)
+        return to_latex(shown(expr, names), 4 if precision is None else precision)
     makers = {"sympy": to_sympy, "numpy": to_numpy, "torch": to_torch, "python": to_python}
     if to not in makers:
         raise InputError(f"export target {to!r} is unknown; choose one of {list(TARGETS)}")

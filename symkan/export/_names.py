@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 import sympy
 
 from symkan.errors import InputError
+from symkan.formula.parse import shown_names
 
 
 def check_precision(precision: int | None, *, allow_none: bool = False) -> None:
@@ -44,17 +45,21 @@ def py_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def code_names(names: Sequence[str], reserved: Iterable[str] = ()) -> dict[str, str]:
+def code_names(names: Sequence[str], reserved: Iterable[str] = (),
+               columns: Sequence[str] = ()) -> dict[str, str]:
     """Name → a Python identifier for it: keywords and reserved names get a ``_`` suffix.
 
-    Names are NFKC-normalized first, as Python reads identifiers (so ``𝐦ath`` is ``math``
-    and gets the suffix too); anything that is not an identifier has its other characters
-    replaced by ``_``.
+    A name of ``columns`` starts as formulas write it (`symkan.formula.parse.shown_names`:
+    a column ``pi``, ``E`` or ``sin`` is ``pi_``, ``E_``, ``sin_``). Names are NFKC-normalized
+    first, as Python reads identifiers (so ``𝐦ath`` is ``math`` and gets the suffix
+    too); anything that is not an identifier has its other characters replaced by ``_``.
     """
     taken = set(reserved)
     out: dict[str, str] = {}
+    names = list(names)
+    written = shown_names([str(n) for n in columns])
     for name in names:
-        safe = unicodedata.normalize("NFKC", str(name))
+        safe = unicodedata.normalize("NFKC", written.get(str(name), str(name)))
         if not safe.isidentifier():
             safe = "_" + "".join(c if c.isalnum() or c == "_" else "_" for c in safe)
             if not safe.isidentifier():  # letters that are alnum but not identifier chars

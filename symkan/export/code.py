@@ -37,6 +37,7 @@ from sympy.printing.pytorch import TorchPrinter
 
 from symkan.export._names import check_names, check_precision, code_names, py_string
 from symkan.export.sympy_code import exact_str
+from symkan.formula.display import shown
 from symkan.formula.numeric import rounded
 
 __all__ = ["numpy_function", "to_numpy", "to_python", "to_torch", "torch_module"]
@@ -62,7 +63,7 @@ def _prepare(expr, names, target, precision, reserved, numeric: bool = False):
     check_precision(precision, allow_none=True)
     expr = sympy.sympify(expr)
     check_names(expr, names)
-    safe = code_names([*names, target], reserved=reserved)
+    safe = code_names([*names, target], reserved=reserved, columns=names)
     # by name, whatever the symbol's assumptions: no name reaches the code unmapped
     subs = {s: sympy.Symbol(safe[str(s)], real=True) for s in expr.free_symbols}
     expr = rounded(expr, precision)
@@ -75,9 +76,10 @@ def _prepare(expr, names, target, precision, reserved, numeric: bool = False):
     return expr.xreplace(subs), safe
 
 
-def _docline(expr, target: str) -> str:
+def _docline(expr, target: str, names: Sequence[str]) -> str:
     """The docstring, escaped: names from a model file cannot end it and add code."""
-    return f'""{py_string(f"{target} = {exact_str(rounded(expr, 6))}, found by symkan.")}""'
+    text = exact_str(shown(rounded(expr, 6), names))
+    return f'""{py_string(f"{target} = {text}, found by symkan.")}""'
 
 
 def to_python(expr, names: Sequence[str], *, target: str = "y",
@@ -86,8 +88,8 @@ def to_python(expr, names: Sequence[str], *, target: str = "y",
     body, safe = _prepare(expr, names, target, precision, {"math"})
     code = _Python({"fully_qualified_modules": True}).doprint(body)
     args = ", ".join(safe[n] for n in names)
-    return (f"import math\n\n\ndef {safe[target]}({args}):\n    {_docline(expr, target)}\n"
-            f"    return {code}\n")
+    doc = _docline(expr, target, names)
+    return f"import math\n\n\ndef {safe[target]}({args}):\n    {doc}\n    return {code}\n"
 
 
 def to_numpy(expr, names: Sequence[str], *, target: str = "y",
@@ -97,7 +99,8 @@ def to_numpy(expr, names: Sequence[str], *, target: str = "y",
     code = _NumPy().doprint(body)
     args = ", ".join(safe[n] for n in names)
     first = safe[names[0]] if names else "0.0"
-    return (f"import numpy\n\n\ndef {safe[target]}({args}):\n    {_docline(expr, target)}\n"
+    doc = _docline(expr, target, names)
+    return (f"import numpy\n\n\ndef {safe[target]}({args}):\n    {doc}\n"
             f"    return numpy.broadcast_to({code}, numpy.shape({first})).astype(float)\n")
 
 
@@ -110,8 +113,9 @@ def to_torch(expr, names: Sequence[str], *, target: str = "y",
     cls = "".join(p[:1].upper() + p[1:] for p in safe[target].split("_")) or "Formula"
     if keyword.iskeyword(cls) or cls == "torch":  # a target "none" or "true"
         cls += "_"
+    doc = _docline(expr, target, names)
     return (
-        f"import torch\n\n\nclass {cls}(torch.nn.Module):\n    {_docline(expr, target)}\n\n"
+        f"import torch\n\n\nclass {cls}(torch.nn.Module):\n    {doc}\n\n"
         f"    def forward(self, X):\n"
         f"        # X: (batch, {len(names)}), columns {', '.join(safe[n] for n in names)}\n"
         f"        {unpack} = X.unbind(-1)\n"

@@ -54,7 +54,11 @@ class SymkanLatexPrinter(LatexPrinter):
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         """Column names of several letters are one italic word: ``Ef`` → ``\\mathit{Ef}``
-        (``E f`` would read as a product); Greek names and subscripts print as sympy's."""
+        (``E f`` would read as a product); Greek names and subscripts print as sympy's.
+        A name that ends in ``_`` (a column called ``pi`` is written ``pi_``, see
+        `symkan.formula.display`) is the word itself: ``\\mathit{pi\\_}``, never ``\\pi``."""
+        if expr.name.endswith("_") and expr.name.strip("_").isidentifier():
+            return "\\mathit{" + expr.name.replace("_", "\\_") + "}"
         text = super()._print_Symbol(expr, style)
         base = expr.name.split("_")[0]
         if (len(base) > 1 and base.isalpha() and base.lower() not in greek_letters_set

@@ -77,7 +77,8 @@ def to_sympy(
     expr = sympy.sympify(expr)
     check_names(expr, names)
     safe = code_names([*names, target], reserved={"sympy", "Float", "Integer", "Rational",
-                                                  "Symbol", "pi", "E", "exp", "sqrt"} | _FUNCS)
+                                                  "Symbol", "pi", "E", "exp", "sqrt"} | _FUNCS,
+                      columns=names)
     subs = {s: sympy.Symbol(safe[str(s)], real=True) for s in expr.free_symbols}
     body = exact_str(rounded(expr, precision).xreplace(subs))
     used = {type(f).__name__ for f in expr.atoms(sympy.Function)}

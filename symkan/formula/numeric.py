@@ -91,8 +91,14 @@ def values_at(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> n
 
 
 def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> np.ndarray:
-    """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,)."""
-    fn = sympy.lambdify(list(symbols), expr, modules="numpy")
+    """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,).
+
+    The symbols are swapped for dummies first, so a column called ``sin``, ``pi`` or ``E``
+    is a variable in the generated code, never numpy's function or constant.
+    """
+    dummies = [sympy.Dummy(real=True) for _ in symbols]
+    expr = sympy.sympify(expr).xreplace(dict(zip(symbols, dummies)))
+    fn = sympy.lambdify(dummies, expr, modules="numpy")
     with np.errstate(all="ignore"):
         out = fn(*[X[:, i] for i in range(X.shape[1])])
     out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)

@@ -17,7 +17,7 @@ import sympy
 
 from symkan.errors import InputError
 
-__all__ = ["FUNCTIONS", "parse_formula"]
+__all__ = ["FUNCTIONS", "RESERVED", "parse_formula", "shown_names"]
 
 FUNCTIONS: dict[str, sympy.FunctionClass] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot,
@@ -53,14 +53,18 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
 
     Variables become plain ``Symbol(name, real=True)`` (so ``I``, ``E``, ``beta``,
     ``gamma`` and even ``lambda`` are variables, not sympy objects). ``names`` limits the
-    variables allowed; ``pi`` is the constant unless it is one of ``names``. ``^`` means
-    power. Anything that is not arithmetic on numbers, names and known functions is an
-    `InputError`.
+    variables allowed. ``pi`` is always the number π: a column called ``pi`` (or ``E``,
+    ``sin``, any name that `symkan.formula.display` writes with a trailing underscore) is
+    written ``pi_``, as symkan prints it; ``E`` and a function name that is not called
+    also read as the column of that name. ``^`` means power. Anything that is not
+    arithmetic on numbers, names and known functions is an `InputError`.
 
     Examples
     --------
     >>> parse_formula("lambda*x + I", ["lambda", "x", "I"])
     I + lambda*x
+    >>> parse_formula("pi_*x + pi", ["pi", "x"])  # the column pi, then the number
+    pi*x + pi
     >>> parse_formula("__import__('os').system('true')")
     Traceback (most recent call last):
     ...
@@ -74,7 +78,7 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
     except (SyntaxError, RecursionError, MemoryError, ValueError) as err:
         why = getattr(err, "msg", None) or f"{type(err).__name__} (too long or too deep)"
         raise InputError(f"cannot read formula {_short(text)}: {why}") from None
-    allowed = set(names) if names is not None else None
+    allowed = _variables(names) if names is not None else None
     try:
         expr = _build(tree.body, allowed)
     except RecursionError:
@@ -94,6 +98,48 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
 
 class _Rejected(Exception):
     pass
+
+
+def _variables(names: Sequence[str]) -> dict[str, str]:
+    """Written name → column name: each name as itself, and a clashing one as written."""
+    out = {str(n): str(n) for n in names}
+    for name, written in shown_names(list(out)).items():
+        if written != name:
+            out[written] = name
+    if out.get("pi") == "pi":
+        del out["pi"]  # pi is the number; the column is written pi_
+    return out
+
+
+# names that mean something else in a formula: a column called so is written with a ``_``
+_NAMED = {"pi", "E", "I", "oo", "zoo", "nan", "S", "N", "Q", "O"}
+RESERVED: frozenset[str] = frozenset(
+    _NAMED | set(FUNCTIONS)
+    | {k for k, v in vars(sympy).items() if isinstance(v, sympy.FunctionClass)}
+)
+
+
+def shown_names(names: Sequence[str]) -> dict[str, str]:
+    """Column name → the name written in formulas (``pi`` → ``pi_``; most names as they are).
+
+    A name in `RESERVED` gets a trailing ``_``, more if that name is another column's.
+
+    >>> shown_names(["pi", "pi_", "x", "sin"])
+    {'pi': 'pi__', 'pi_': 'pi_', 'x': 'x', 'sin': 'sin_'}
+    """
+    names = [str(n) for n in names]
+    taken = set(names)
+    out: dict[str, str] = {}
+    for name in names:
+        if name not in RESERVED:
+            out[name] = name
+            continue
+        written = name + "_"
+        while written in taken or written in RESERVED:
+            written += "_"
+        taken.add(written)
+        out[name] = written
+    return out
 
 
 _BINOPS = {
@@ -119,7 +165,7 @@ def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     return base**exponent
 
 
-def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
+def _build(node: ast.AST, allowed: dict[str, str] | None) -> sympy.Expr:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return _BINOPS[type(node.op)](_build(node.left, allowed), _build(node.right, allowed))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -136,7 +182,7 @@ def _build(node: ast.AST, allowed: set[str] | None) -> sympy.Expr:
     if isinstance(node, ast.Name):
         name = node.id.removeprefix(_KW_PREFIX)
         if allowed is not None and name in allowed:
-            return sympy.Symbol(name, real=True)
+            return sympy.Symbol(allowed[name], real=True)
         if name in _CONSTANTS:
             return _CONSTANTS[name]
         if name in FUNCTIONS:

@@ -10,6 +10,7 @@ import dataclasses
 import json
 
 from symkan.errors import SymkanError
+from symkan.formula.display import shown
 from symkan.outputs import plots
 from symkan.outputs.diagram import NetworkView, dot_available, draw, to_dot
 from symkan.outputs.htmlreport import formula_mathml, report_html
@@ -66,7 +67,7 @@ def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str
     for name, fig in zip(("predicted_vs_true", "residuals", "training_curve"), figures.values()):
         files[f"plots/{name}.svg"] = fig
     files["result.json"] = json.dumps(record, indent=2) + "\n"
-    files["report.html"] = report_html(record, mathml=formula_mathml(fitted.expr),
+    files["report.html"] = report_html(record, mathml=formula_mathml(shown(fitted.expr, fitted.feature_names)),
                                        diagram_svg=svg, figures=figures)
     files.update(model_files(fitted))
     files["report.md"] = report_markdown(record, files=set(files) | {"report.md"})

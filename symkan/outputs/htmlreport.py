@@ -52,6 +52,17 @@ code { background: #f3f3f5; padding: 0 .2rem; border-radius: 3px; }
 """
 
 
+class _MathML(MathMLPresentationPrinter):
+    """A name ending in ``_`` (a column ``pi`` written ``pi_``) is printed as it is."""
+
+    def _print_Symbol(self, sym, style="plain"):
+        if sym.name.endswith("_"):
+            node = self.dom.createElement("mi")
+            node.appendChild(self.dom.createTextNode(sym.name))
+            return node
+        return super()._print_Symbol(sym, style)
+
+
 def formula_mathml(expr: sympy.Expr, precision: int = 4) -> str:
     """Presentation MathML of ``expr`` (floats to ``precision`` digits), as a ``<math>`` block.
 
@@ -60,7 +71,7 @@ def formula_mathml(expr: sympy.Expr, precision: int = 4) -> str:
     >>> formula_mathml(sympy.Symbol("x") ** 2)[:46]
     '<math xmlns="http://www.w3.org/1998/Math/MathM'
     """
-    body = MathMLPresentationPrinter().doprint(rounded(sympy.sympify(expr), precision))
+    body = _MathML().doprint(rounded(sympy.sympify(expr), precision))
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">{body}</math>'
 
 

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import pathlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ from symkan.data import train_test_split
 from symkan.data.names import check_variables
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
+from symkan.formula.display import shown, shown_names
 from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
 from symkan.kan.network import KAN, KANLayer
@@ -54,7 +56,8 @@ from symkan.symbolic.snap import SnappedEdge, SnappedKAN
 __all__ = ["FORMAT", "VERSION", "FittedModel", "from_result", "load", "model_files", "save"]
 
 FORMAT = "symkan-model"
-VERSION = 1
+VERSION = 2  # 2: formulas written by symkan.formula.display (a column pi is pi_)
+_READS = (1, 2)
 TENSORS, META = "model.safetensors", "model.json"
 _MAX_ROWS = 2000  # held-out rows kept for the report and the edge plots
 _CONST = "symkan_const_"
@@ -140,11 +143,15 @@ def _net_meta(net: KAN) -> dict:
             "k": [m.k for m in net.layers]}
 
 
-def _formula_fields(expr: sympy.Expr) -> dict:
-    """The formula with its floats as named constants, and their exact values (JSON floats)."""
+def _formula_fields(expr: sympy.Expr, names) -> dict:
+    """The formula with its floats as named constants, and their exact values (JSON floats).
+
+    Written as everywhere (`symkan.formula.display`): a column ``pi`` is ``pi_``.
+    """
     floats = sorted(expr.atoms(sympy.Float), key=float)
     subs = {f: sympy.Symbol(f"{_CONST}{k}", real=True) for k, f in enumerate(floats)}
-    return {"formula": exact_str(expr), "formula_template": exact_str(expr.xreplace(subs)),
+    return {"formula": exact_str(shown(expr, names)),
+            "formula_template": exact_str(shown(expr.xreplace(subs), names)),
             "constants": [float(f) for f in floats]}
 
 
@@ -179,7 +186,7 @@ def model_files(model) -> dict[str, bytes]:
         "tensors": {"file": TENSORS, "sha256": hashlib.sha256(blob).hexdigest(),
                     "bytes": len(blob)},
         "feature_names": list(fm.feature_names), "target_name": fm.target_name,
-        "inputs": list(fm.inputs), **_formula_fields(fm.expr),
+        "inputs": list(fm.inputs), **_formula_fields(fm.expr, fm.feature_names),
         "networks": {k: (_net_meta(v) if v is not None else None) for k, v in nets.items()},
         "n_scores": len(fm.edge_scores), "snapped": snapped,
         "settings": fm.settings, "record": fm.record,
@@ -223,22 +230,78 @@ def _read_meta(folder: pathlib.Path) -> dict:
         raise _bad(meta_path, "is nested too deeply to be a model file (edited?)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(meta_path, f"is not a symkan model file (no \"format\": \"{FORMAT}\")")
-    if meta.get("version") != VERSION:
+    if meta.get("version") not in _READS:
         raise InputError(
             f"{meta_path}: format version {meta.get('version')!r}, but this symkan reads "
-            f"version {VERSION}; load it with the symkan version that saved it, or fit again"
+            f"version {' or '.join(map(str, _READS))}; load it with the symkan version that "
+            "saved it, or fit again"
         )
     return meta
 
 
+class _Mismatch(Exception):
+    """A tensor of model.safetensors is not the one model.json describes."""
+
+
 def _kan(meta: dict, prefix: str, tensors: Mapping[str, torch.Tensor]) -> KAN:
+    """The network ``meta`` describes, with the values of ``prefix.*``: every tensor must be
+    there with the shape and dtype the description gives, and no other."""
     g = torch.Generator().manual_seed(0)  # construction only; every value is then loaded
     w, grids, ks = meta["widths"], meta["grid_size"], meta["k"]
+    if not (len(w) >= 2 and len(grids) == len(ks) == len(w) - 1):
+        raise _Mismatch(f"cannot be read with the {prefix} network description {meta}")
     layers = [KANLayer(a, b, gs, k, generator=g) for a, b, gs, k in zip(w, w[1:], grids, ks)]
     net = KAN(w, layers=layers)
     state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    for key, want in net.state_dict().items():
+        _expect(tensors, f"{prefix}.{key}", tuple(want.shape), want.dtype)
+    extra = sorted(set(state) - set(net.state_dict()))
+    if extra:
+        raise _Mismatch(f"holds {prefix}.{extra[0]}, which the {prefix} network of "
+                        f"widths {list(w)} does not have")
     net.load_state_dict(state, strict=True)
     return net
+
+
+def _expect(tensors: Mapping[str, torch.Tensor], key: str, shape: tuple, dtype) -> None:
+    """``tensors[key]`` exists with ``shape`` (``None`` entries: any size) and ``dtype``."""
+    if key not in tensors:
+        raise _Mismatch(f"has no tensor {key!r}")
+    got = tensors[key]
+    if got.dtype != dtype or len(got.shape) != len(shape) or any(
+            s is not None and s != g for s, g in zip(shape, got.shape)):
+        want = tuple("n" if s is None else s for s in shape)
+        raise _Mismatch(f"holds {key} of shape {tuple(got.shape)} ({got.dtype}), but "
+                        f"{META} describes shape {want} ({dtype})")
+
+
+def _check_tensors(meta: dict, tensors: Mapping[str, torch.Tensor], n_features: int,
+                   pruned: KAN) -> None:
+    """The rest of the tensor file agrees with model.json: scores, losses, held-out rows."""
+    inputs = meta["inputs"]
+    if (len(inputs) != pruned.widths[0] or len(set(inputs)) != len(inputs)
+            or not all(isinstance(i, int) and 0 <= i < n_features for i in inputs)):
+        raise _Mismatch(f"has a pruned network of {pruned.widths[0]} inputs, but {META} "
+                        f"gives inputs {inputs} of {n_features} features")
+    trained = meta["networks"].get("trained")
+    if trained and trained["widths"][0] != n_features:
+        raise _Mismatch(f"has a trained network of {trained['widths'][0]} inputs for "
+                        f"{n_features} features")
+    w = pruned.widths
+    if meta["n_scores"] != len(w) - 1:
+        raise _Mismatch(f"has a network of {len(w) - 1} layers, but {META} gives "
+                        f"{meta['n_scores']} layers of edge scores")
+    for k in range(len(w) - 1):
+        _expect(tensors, f"scores.{k}", (w[k + 1], w[k]), torch.float64)
+    _expect(tensors, "losses", (None,), torch.float64)
+    _expect(tensors, "X_test", (None, n_features), torch.float64)
+    _expect(tensors, "y_test", (tensors["X_test"].shape[0],), torch.float64)
+    s = meta["snapped"]
+    if s is not None and (tuple(s["widths"]) != tuple(w) or not all(
+            0 <= e[0] < len(w) - 1 and 0 <= e[1] < w[e[0]] and 0 <= e[2] < w[e[0] + 1]
+            for e in s["edges"])):
+        raise _Mismatch(f"has a pruned network of widths {list(w)}, but the snapped edges "
+                        f"in {META} are of widths {s['widths']}")
 
 
 def _checked_names(meta: dict, meta_path: pathlib.Path) -> tuple[tuple[str, ...], str]:
@@ -265,6 +328,14 @@ def _checked_names(meta: dict, meta_path: pathlib.Path) -> tuple[tuple[str, ...]
         raise _bad(meta_path, "has snapped edges that are not [layer, i, j, primitive name, "
                               "a, b, c, d, r2] lists")
     return tuple(names), target
+
+
+def _template(meta: dict) -> str:
+    """The stored formula; version 1 wrote a column ``pi`` as ``pi``, now ``pi_``."""
+    text = meta["formula_template"]
+    if meta.get("version") == 1 and isinstance(text, str) and "pi" in meta["feature_names"]:
+        text = re.sub(r"\bpi\b", shown_names(meta["feature_names"])["pi"], text)
+    return text
 
 
 def _short(value, limit: int = 60) -> str:
@@ -300,11 +371,12 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
     try:
         tensors = st_load(blob)
         consts = [sympy.Symbol(f"{_CONST}{k}", real=True) for k in range(len(meta["constants"]))]
-        expr = parse_formula(meta["formula_template"], [*names, *map(str, consts)])
+        expr = parse_formula(_template(meta), [*names, *map(str, consts)])
         expr = expr.xreplace({c: sympy.Float(float(v)) for c, v in zip(consts, meta["constants"])})
         nets = meta["networks"]
         pruned = _kan(nets["pruned"], "pruned", tensors)
         trained = _kan(nets["trained"], "trained", tensors) if nets.get("trained") else None
+        _check_tensors(meta, tensors, len(names), pruned)
         s = meta["snapped"]
         snapped = None if s is None else SnappedKAN(
             tuple(s["widths"]),
@@ -322,5 +394,9 @@ def load(path: str | os.PathLike[str]) -> FittedModel:
         )
     except InputError as err:
         raise _bad(folder / META, f"holds a formula that cannot be read ({err})") from None
+    except _Mismatch as err:
+        raise _bad(tpath, f"does not fit {META}: it {err} (a tensor file from another "
+                          "run, or model.json edited?)") from None
     except (SafetensorError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as err:
-        raise _bad(folder / META, f"does not fit {TENSORS} ({type(err).__name__}: {err})") from None
+        why = " ".join(str(err).split())  # one line
+        raise _bad(folder / META, f"does not fit {TENSORS} ({type(err).__name__}: {why})") from None

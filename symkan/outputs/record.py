@@ -10,13 +10,26 @@ import json
 import math
 
 from symkan.export.latex import to_latex
+from symkan.formula.display import formula_text, shown
 from symkan.pipeline import FitResult
 
 __all__ = ["result_record"]
 
 
 def result_record(result: FitResult) -> dict:
-    """Everything ``result.json`` holds: plain JSON types only."""
+    """Everything ``result.json`` holds: plain JSON types only.
+
+    Formulas are written by the rule of `symkan.formula.display`: a column called ``pi``,
+    ``E`` or ``sin`` is written ``pi_``, ``E_``, ``sin_``.
+    """
+    names = result.dataset.feature_names
+
+    def text(expr) -> str:
+        return formula_text(expr, names)
+
+    def latex(expr) -> str:
+        return to_latex(shown(expr, names))
+
     def num(v: float) -> float | None:
         return float(v) if math.isfinite(v) else None
 
@@ -26,8 +39,8 @@ def result_record(result: FitResult) -> dict:
         for e in (result.snapped.edges if result.snapped else ())
     ]
     return {
-        "formula": str(result.expr),
-        "latex": to_latex(result.expr),
+        "formula": text(result.expr),
+        "latex": latex(result.expr),
         "target": result.dataset.target_name,
         "features": list(result.dataset.feature_names),
         "used_features": [result.dataset.feature_names[i] for i in result.inputs],
@@ -47,13 +60,13 @@ def result_record(result: FitResult) -> dict:
         "device": result.device,
         "width": list(result.widths),
         "candidates": [
-            {"name": c.method, "formula": str(c.expr), "rmse": num(c.val_rmse),
+            {"name": c.method, "formula": text(c.expr), "rmse": num(c.val_rmse),
              "complexity": c.complexity}
             for c in result.candidates
         ],
         "pareto": [  # the front: complexity ↑, held-out RMSE ↓
-            {"complexity": c.complexity, "loss": num(c.val_rmse), "formula": str(c.expr),
-             "latex": to_latex(c.expr), "method": c.method}
+            {"complexity": c.complexity, "loss": num(c.val_rmse), "formula": text(c.expr),
+             "latex": latex(c.expr), "method": c.method}
             for c in result.pareto
         ],
         "edges": edges,

@@ -20,6 +20,7 @@ import torch
 
 from symkan.errors import InputError
 from symkan.export.sympy_code import exact_str
+from symkan.formula.display import shown
 from symkan.formula.numeric import rounded
 from symkan.kan.prune import edge_scores
 from symkan.outputs.diagram import EdgeView, NetworkView
@@ -132,7 +133,7 @@ def diagram_title(fm: FittedModel, stage: str = "snapped", width: int = 90,
         return "trained network (before pruning)"
     if stage == "pruned":
         return "pruned network (edges are learned splines)"
-    text = f"{fm.target_name} = {exact_str(rounded(fm.expr, 4))}"
+    text = f"{fm.target_name} = {exact_str(shown(rounded(fm.expr, 4), fm.feature_names))}"
     lines, line = [], ""
     for word in text.split(" "):
         if line and len(line) + 1 + len(word) > width:

@@ -46,7 +46,8 @@ def new_kan(widths, X: np.ndarray, y: np.ndarray, grid: int, seed: int,
     lo, hi = X.min(0), X.max(0)
     with torch.no_grad():
         model.in_shift.copy_(to_tensor((lo + hi) / 2, device))
-        model.in_scale.copy_(to_tensor(np.maximum((hi - lo) / 2, 1e-12), device))
+        half = (hi - lo) / 2  # a column of tiny values (1e-20) keeps its own scale
+        model.in_scale.copy_(to_tensor(np.where(half > 0, half, 1.0), device))
         model.out_shift.fill_(float(y.mean()))
         model.out_scale.fill_(float(y.std()) or 1.0)
     return model

@@ -20,6 +20,7 @@ import torch
 
 from symkan import formula
 from symkan.formula import complexity
+from symkan.formula.display import formula_text
 from symkan.search.finalize import finalize
 from symkan.search.levers import ALL
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, SubBudget, exact
@@ -126,7 +127,7 @@ class Solver:
                 if cand is not None:
                     candidates.append(cand)
                     if problem.depth == 0:
-                        self.progress("candidate", method=cand.method, formula=str(cand.expr),
+                        self.progress("candidate", method=cand.method, formula=formula_text(cand.expr, self.names[0]),
                                       val_rmse=cand.val_rmse)
                     if exact([cand], problem.scale):
                         break
