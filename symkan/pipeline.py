@@ -70,6 +70,8 @@ class FitResult:
     # what the search learnt about the law on the way: groups, symmetries, the spectrum of
     # the log-coordinate feature matrix (`symkan.search.levers.symmetries`)
     structure: dict = field(repr=False, default_factory=dict)
+    # sub-problems whose share of the time ran out (their candidates depend on the clock)
+    cut_short: tuple[str, ...] = ()
 
 
 class FitInterrupted(SymkanError):
@@ -141,6 +143,7 @@ def fit(
         pareto=front, scale=problem.scale, stopped=stopped,
         timings={k: round(v, 3) for k, v in solver.timings.items()},
         structure=dict(solver.structure),
+        cut_short=tuple(solver.cut_short),
     )
 
 

@@ -57,6 +57,8 @@ def result_record(result: FitResult) -> dict:
         # findings of the search: dimensionless groups, symmetries, the eigenvalues and
         # vectors of the log-gradient feature matrix (when those levers ran)
         "structure": result.structure,
+        # sub-problems cut short by their time share: a run with none is reproducible
+        "cut_short": list(result.cut_short),
         "device": result.device,
         "width": list(result.widths),
         "candidates": [

@@ -53,7 +53,10 @@ class Solver:
         self._sub_deadlines: list[float] = []
         self.structure: dict = {}  # findings about the top problem (symmetries, AGOP)
         self.memo: dict = {}  # what levers compute once per problem (the surrogate)
-        self._pools: list[list[Candidate]] = []  # candidates of each problem being solved
+        self._pools: list[list[Candidate]] = []
+        # paths of sub-problems whose time ran out: the clock shaped their candidates, so
+        # a run that lists none is reproducible bit for bit
+        self.cut_short: list[str] = []  # candidates of each problem being solved
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None
         self.names = names  # the table's (feature names, target name), for units
@@ -112,6 +115,7 @@ class Solver:
         except SubBudget:
             if problem.depth == 0:
                 raise
+            self.cut_short.append(problem.path)
         finally:
             self._pools.pop()
             if problem.depth > 0:
