@@ -48,7 +48,8 @@ def _largest_block(tree: Node) -> int:
 
 def promising(problem: Problem, solver, names: list[str]) -> list[str]:
     """Of ``names``, the transforms under which the surrogate splits further than ``y``
-    does (its largest unsplit block is smaller), most split first.
+    does (its largest unsplit block is smaller), most split first; all of them when ``y``
+itself seemed to split fully (an approximate split: the levers before failed).
 
     The signal is AI Feynman's: ``sqrt(a² + b²)`` does not separate, its square does. It
     costs a few hundred surrogate calls per transform, against a recursive solve each.
@@ -57,7 +58,9 @@ def promising(problem: Problem, solver, names: list[str]) -> list[str]:
     if sur.rel_error > _ROUGH:
         return list(names)  # too rough a surrogate to judge: every transform that applies
     config = solver.config
-    sep = replace(config.separability, rule="gap", tol=max(1.5 * sur.rel_error, 1e-3),
+    # a transformed surrogate carries its error transformed too: a looser tolerance than
+    # the separable lever's first one (its third, 3 × the error, as a fixed threshold)
+    sep = replace(config.separability, rule="fixed", tol=max(3 * sur.rel_error, 1e-3),
                   cap=max(3 * sur.rel_error, 1e-2))
     low, high = problem.X.min(0), problem.X.max(0)
 
@@ -66,6 +69,8 @@ def promising(problem: Problem, solver, names: list[str]) -> list[str]:
         return _largest_block(tree)
 
     base = split(sur.f)
+    if base == 1:  # y splits fully, yet no lever before this one found the law: that
+        return list(names)  # split was only approximate, so it says nothing here
     scored = []
     for name in names:
         forward = _TRANSFORMS[name][0]
