@@ -40,9 +40,9 @@ def finalize(
     expanding into a canonical sum, so constants merged by the expansion are snapped too.
     """
     X, y = fit_xy
-    if not expr.has(sympy.Float):  # nothing to refit or snap: kept as composed
-        return formula.resolve_abs(tidy(expr), symbols, np.concatenate([X, val_xy[0]]))
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
+    if not expr.has(sympy.Float):  # nothing to refit or snap: kept as composed
+        return formula.resolve_abs(tidy(expr), symbols, Xa)
     scale = float(np.std(y)) or 1.0
     rows = max(200, _ROW_COST // max(complexity(expr), 1))
     keep = evenly_spaced(len(y), rows)  # deterministic

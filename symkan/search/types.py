@@ -146,6 +146,18 @@ class Problem:
                        np.ascontiguousarray(Xv, dtype=float), np.asarray(yv, dtype=float),
                        tuple(symbols), self.depth + 1, path)
 
+    def retarget(self, y: np.ndarray, yv: np.ndarray, label: str) -> Problem | None:
+        """The same rows and symbols with a new target (``y`` transformed, a residual),
+        one level down; None when the new target is not finite or is constant."""
+        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(yv))) or np.std(y) == 0:
+            return None
+        return self.sub(self.X, y, self.Xv, yv, self.symbols, label)
+
+
+def ranked(candidates, keep: int = 2) -> list[Candidate]:
+    """The ``keep`` most accurate candidates, the simpler first among equals."""
+    return sorted(candidates, key=lambda c: (c.val_rmse, c.complexity))[:keep]
+
 
 class Halt(Exception):
     """The search is to stop now (time budget or the user's stop signal)."""

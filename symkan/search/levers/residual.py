@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
 import sympy
 
 from symkan.formula import complexity, evaluate
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, ranked
 
 _BASES = 2  # candidates whose residuals are tried
 _MAX_COMPLEXITY = 30  # a base must be small: a large one has already absorbed its residual
@@ -50,13 +49,10 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     bases = _bases(problem, solver)
     for k, base in enumerate(bases):
         f, fv = (evaluate(base.expr, problem.symbols, X) for X in (problem.X, problem.Xv))
-        r, rv = problem.y - f, problem.yv - fv
-        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(rv))) or np.std(r) == 0:
+        sub = problem.retarget(problem.y - f, problem.yv - fv, "residual")
+        if sub is None:
             continue
-        sub = problem.sub(problem.X, r, problem.Xv, rv, problem.symbols, "residual")
-        found = sorted(solver.solve(sub, share=0.5 / (len(bases) - k)),
-                       key=lambda c: (c.val_rmse, c.complexity))
-        for cand in found[:2]:
+        for cand in ranked(solver.solve(sub, share=0.5 / (len(bases) - k))):
             yield f"{base.method} + {cand.method}", base.expr + cand.expr
 
 

@@ -23,7 +23,7 @@ from symkan.formula import complexity
 from symkan.formula.numeric import evenly_spaced
 from symkan.search.decompose import Node, restricted, separate
 from symkan.search.surrogate import surrogate
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, ranked
 from symkan.symbolic.univariate import choose, leaf_options
 
 _ERRORS = (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -143,8 +143,7 @@ def _block_forms(block: Node, tree: Node, f, forms, problem: Problem,
     cols = list(block.vars)
     sub = problem.sub(problem.X[ok][:, cols], t[ok], problem.Xv[okv][:, cols], tv[okv],
                       [problem.symbols[i] for i in cols], "separable")
-    cands = sorted(solver.solve(sub, share=0.4), key=lambda c: (c.val_rmse, c.complexity))
-    return [c.expr for c in cands[:_BLOCK_FORMS]]
+    return [c.expr for c in ranked(solver.solve(sub, share=0.4), _BLOCK_FORMS)]
 
 
 def _score(expr, problem: Problem, rows: int = 300) -> tuple[float, sympy.Expr]:

@@ -20,7 +20,7 @@ import sympy
 
 from symkan.search.decompose import Node, separate
 from symkan.search.surrogate import surrogate
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, ranked
 
 # name → (forward on rows, inverse on a formula, when it applies to y)
 _TRANSFORMS = {
@@ -98,12 +98,10 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
         forward, inverse, _ = _TRANSFORMS[name]
         with np.errstate(all="ignore"):
             t, tv = forward(problem.y), forward(problem.yv)
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(tv))) or np.std(t) == 0:
+        sub = problem.retarget(t, tv, "transforms")
+        if sub is None:
             continue
-        sub = problem.sub(problem.X, t, problem.Xv, tv, problem.symbols, "transforms")
-        found = sorted(solver.solve(sub, share=0.5 / (len(todo) - k)),
-                       key=lambda c: (c.val_rmse, c.complexity))
-        for cand in found[:2]:
+        for cand in ranked(solver.solve(sub, share=0.5 / (len(todo) - k))):
             yield f"{name} {cand.method}", inverse(z).subs(z, cand.expr)
 
 
