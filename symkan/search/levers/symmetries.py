@@ -39,11 +39,12 @@ def pair_scores(grad: np.ndarray) -> list[tuple[float, str, int, int]]:
     power = np.mean(grad**2, axis=0)  # (d,)
     for i, j in itertools.combinations(range(grad.shape[1]), 2):
         both = power[i] + power[j]
-        if both == 0 or min(power[i], power[j]) < 1e-6 * both:
+        if not np.isfinite(both) or both == 0 or min(power[i], power[j]) < 1e-6 * both:
             continue  # one of them barely matters: nothing to pair
         for kind, sign in _KINDS.items():
             score = float(np.mean((grad[:, i] + sign * grad[:, j]) ** 2) / both)
-            out.append((score, kind, i, j))
+            if np.isfinite(score):  # a surrogate that overflows says nothing
+                out.append((score, kind, i, j))
     return sorted(out)
 
 
