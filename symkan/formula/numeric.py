@@ -24,6 +24,7 @@ __all__ = [
     "evaluate",
     "evenly_spaced",
     "lambdify_numpy",
+    "plain_arguments",
     "r2",
     "rmse",
     "rmse_of",
@@ -62,8 +63,26 @@ def check_data(
     return expr, symbols, X, y
 
 
+def plain_arguments(args: Sequence, exprs):
+    """``args`` and ``exprs`` with every argument swapped for a plain symbol ``_a0, _a1, …``.
+
+    Generated code must not depend on how many Dummies the process made before: sympy
+    orders a sum's terms by their symbols' names, a Dummy's name holds a global counter
+    (``_Dummy_987`` sorts after ``_Dummy_1234``), and the order of a float sum moves its
+    last bits; a refit on a flat optimum can turn those into different constants. Fixed
+    names make the same formula the same code in every run.
+    """
+    plain = [sympy.Symbol(f"_a{i}", real=True) for i in range(len(args))]
+    swap = dict(zip(args, plain))
+    if isinstance(exprs, (list, tuple)):
+        return plain, [sympy.sympify(e).xreplace(swap) for e in exprs]
+    return plain, sympy.sympify(exprs).xreplace(swap)
+
+
 def lambdify_numpy(args: list, exprs) -> Callable:
-    """Numpy function of `exprs`; falls back to scipy for functions numpy lacks."""
+    """Numpy function of `exprs`; falls back to scipy for functions numpy lacks. The same
+    formula always becomes the same code (`plain_arguments`)."""
+    args, exprs = plain_arguments(args, exprs)
     try:
         f = sympy.lambdify(args, exprs, modules=["numpy"], cse=True)
         with np.errstate(all="ignore"):
@@ -84,8 +103,7 @@ def as_column(value, n: int) -> np.ndarray:
 def values_at(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> np.ndarray:
     """``expr`` at the rows of ``X``, shape (n,); symbols swapped for dummies (names such
     as ``lambda`` or ``I`` cannot clash with the generated code)."""
-    dummies = [sympy.Dummy(real=True) for _ in symbols]
-    f = lambdify_numpy(dummies, expr.xreplace(dict(zip(symbols, dummies))))
+    f = lambdify_numpy(list(symbols), expr)
     with np.errstate(all="ignore"):
         return as_column(f(*X.T), X.shape[0])
 
@@ -93,12 +111,12 @@ def values_at(expr: sympy.Expr, symbols: list[sympy.Symbol], X: np.ndarray) -> n
 def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -> np.ndarray:
     """``expr`` at the rows of ``X`` ((n, d), columns in the order of ``symbols``) → (n,).
 
-    The symbols are swapped for dummies first, so a column called ``sin``, ``pi`` or ``E``
-    is a variable in the generated code, never numpy's function or constant.
+    The symbols are swapped for plain ``_a0, _a1, …`` first (`plain_arguments`), so a
+    column called ``sin``, ``pi`` or ``E`` is a variable in the generated code, never
+    numpy's function or constant, and the code does not depend on the run.
     """
-    dummies = [sympy.Dummy(real=True) for _ in symbols]
-    expr = sympy.sympify(expr).xreplace(dict(zip(symbols, dummies)))
-    fn = sympy.lambdify(dummies, expr, modules="numpy")
+    args, expr = plain_arguments(list(symbols), expr)
+    fn = sympy.lambdify(args, expr, modules="numpy")
     with np.errstate(all="ignore"):
         out = fn(*[X[:, i] for i in range(X.shape[1])])
     out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)

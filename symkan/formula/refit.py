@@ -138,46 +138,40 @@ class Model:
         if idx.size == 0 or not math.isfinite(start):
             return p, start
 
+        # residuals in units of the target's size: 'trf' stops on absolute tolerances
+        # (a target of size 1e-20 would stop at once), MINPACK's were relative
+        unit = float(np.sqrt(np.mean(y**2)))
+        unit = unit if math.isfinite(unit) and unit > 0 else 1.0
+
         def residual(q):
             full = p.copy()
             full[idx] = q
-            return self.evaluate(cols, full, g)[0] - y
+            return (self.evaluate(cols, full, g)[0] - y) / unit
 
         def jacobian(q):
             full = p.copy()
             full[idx] = q
-            J = self.evaluate(cols, full, g, jac=True)[1][:, idx]
+            J = self.evaluate(cols, full, g, jac=True)[1][:, idx] / unit
             return np.where(np.isfinite(J), J, 0.0)
 
-        # Levenberg-Marquardt (MINPACK, QR-based) is the fast choice for tall
-        # problems; it cannot step around non-finite residuals, so when it ends
-        # non-finite or no better, the trust-region method (which can) retries.
-        methods = ["lm", "trf"] if idx.size <= y.size else ["trf"]
-        best, best_error = p, start
-        for method in methods:
-            try:
-                with np.errstate(all="ignore"):
-                    result = least_squares(
-                        residual,
-                        p[idx],
-                        jac=jacobian,
-                        method=method,
-                        x_scale="jac",
-                        ftol=1e-12,
-                        xtol=1e-12,
-                        gtol=1e-12,
-                        max_nfev=max_nfev,
-                    )
-            except (ValueError, np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
-                continue
-            trial = p.copy()
-            trial[idx] = result.x
-            error = rmse_of(self.evaluate(cols, trial, g)[0], y)
-            if np.all(np.isfinite(trial)) and error <= best_error:
-                best, best_error = trial, error
-            if best_error < start:
-                break
-        return best, best_error
+        # The trust-region method, not Levenberg-Marquardt: scipy's MINPACK ('lm', scipy
+        # 1.17) returns results that vary from call to call on the same input and rows
+        # (measured, single-threaded), and a refit on a flat optimum turns those last bits
+        # into different constants. 'trf' gives the same result every run and can step
+        # around non-finite residuals.
+        try:
+            with np.errstate(all="ignore"):
+                result = least_squares(residual, p[idx], jac=jacobian, method="trf",
+                                       x_scale="jac", ftol=1e-12, xtol=1e-12, gtol=1e-12,
+                                       max_nfev=max_nfev)
+        except (ValueError, np.linalg.LinAlgError, OverflowError, ZeroDivisionError):
+            return p, start
+        trial = p.copy()
+        trial[idx] = result.x
+        error = rmse_of(self.evaluate(cols, trial, g)[0], y)
+        if np.all(np.isfinite(trial)) and error <= start:
+            return trial, error
+        return p, start
 
     def influence(self, cols, p, g) -> np.ndarray:
         """RMS over the data of the first-order change of the output when each

@@ -59,6 +59,7 @@ FORMAT = "symkan-model"
 VERSION = 2  # 2: formulas written by symkan.formula.display (a column pi is pi_)
 _READS = (1, 2)
 TENSORS, META = "model.safetensors", "model.json"
+_CLOCK = ("seconds", "timings")  # record fields that differ between identical runs
 _MAX_ROWS = 2000  # held-out rows kept for the report and the edge plots
 _CONST = "symkan_const_"
 
@@ -189,7 +190,9 @@ def model_files(model) -> dict[str, bytes]:
         "inputs": list(fm.inputs), **_formula_fields(fm.expr, fm.feature_names),
         "networks": {k: (_net_meta(v) if v is not None else None) for k, v in nets.items()},
         "n_scores": len(fm.edge_scores), "snapped": snapped,
-        "settings": fm.settings, "record": fm.record,
+        "settings": fm.settings,
+        # the clock stays in result.json: the same run writes the same model files
+        "record": {k: v for k, v in fm.record.items() if k not in _CLOCK},
     }
     text = json.dumps(meta, indent=1, allow_nan=False, default=str)
     return {TENSORS: blob, META: (text + "\n").encode("utf-8")}
