@@ -43,6 +43,13 @@ from symkan.search.types import LEVERS
 
 __all__ = ["SymKANRegressor"]
 
+
+def _names(value):
+    """A sequence of strings as a tuple (None and a lone string kept as such)."""
+    if value is None or isinstance(value, str):
+        return (value,) if isinstance(value, str) else None
+    return tuple(value)
+
 # Fewest rows fit accepts: 3 become test rows, 2 validation rows, and snapping fits each
 # edge on at least 8 fitting rows.
 _MIN_ROWS = 15
@@ -89,6 +96,24 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
     test_fraction, val_fraction : float, default 0.2
         Held-out rows for the reported score, and validation rows (of the rest) that rank
         the candidates and make the front.
+    primitives : sequence of str or None, default None
+        The library functions the search may use (``("exp", "log")``); no formula calls
+        another. None: all. Powers and arithmetic are always allowed.
+    custom_primitives : sequence of str, default ()
+        New one-variable functions of ``x``: ``"sinc=sin(x)/x"`` (``"sinc:3=…"`` sets the
+        complexity). Read as arithmetic, never executed.
+    guesses : sequence of str, default ()
+        Formulas the user suspects (``"a*x0**2 + b"``; names that are not features are
+        constants fitted to the rows). Each is scored and always on ``equations_``.
+    templates : sequence of str, default ()
+        Formulas with one unknown function (``"f(x0) * exp(-x1)"``) that the search finds.
+    inputs, exclude : sequence of str
+        Feature names to use / to leave out. A column holding the row numbers is left out
+        unless ``inputs`` names it.
+    max_complexity : int or None, default None
+        No formula of more expression-tree nodes is kept.
+    parsimony : float or None, default None
+        With "best": pick the lowest ``loss/std(y) + parsimony * complexity`` on the front.
 
     Attributes
     ----------
@@ -124,6 +149,14 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         test_fraction: float = 0.2,
         val_fraction: float = 0.2,
         units=None,
+        primitives=None,
+        custom_primitives=(),
+        guesses=(),
+        templates=(),
+        inputs=None,
+        exclude=(),
+        max_complexity: int | None = None,
+        parsimony: float | None = None,
     ):
         self.model_selection = model_selection
         self.time_budget = time_budget
@@ -139,6 +172,14 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         self.test_fraction = test_fraction
         self.val_fraction = val_fraction
         self.units = units
+        self.primitives = primitives
+        self.custom_primitives = custom_primitives
+        self.guesses = guesses
+        self.templates = templates
+        self.inputs = inputs
+        self.exclude = exclude
+        self.max_complexity = max_complexity
+        self.parsimony = parsimony
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -166,6 +207,10 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
             max_rows=self.max_rows, time_budget=self.time_budget,
             model_selection=self.model_selection, restarts=self.restarts,
             units=None if self.units is None else dict(self.units),
+            primitives=_names(self.primitives), custom_primitives=_names(self.custom_primitives),
+            guesses=_names(self.guesses), templates=_names(self.templates),
+            inputs=_names(self.inputs), exclude=_names(self.exclude),
+            max_complexity=self.max_complexity, parsimony=self.parsimony,
         ).validate()  # the one place settings are checked
 
     def fit(self, X, y) -> SymKANRegressor:
@@ -219,7 +264,8 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         fronts = [r.pareto for r in self.results_]
         if index is None:
-            return [select(f, self.model_selection, scale=r.scale).expr
+            return [select(f, self.model_selection, scale=r.scale,
+                           parsimony=r.settings.get("parsimony")).expr
                     for f, r in zip(fronts, self.results_)]
         rows = [index] if isinstance(index, numbers.Integral) else list(index)
         if len(rows) != len(fronts):
@@ -237,6 +283,12 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
             out.append(front[row].expr)
         return out
 
+    def _used(self, result) -> list[int]:
+        """Columns of X that are the result's inputs (some may have been left out)."""
+        names = list(getattr(self, "feature_names_in_", [])) or [
+            f"x{i}" for i in range(self.n_features_in_)]
+        return [names.index(n) for n in result.dataset.feature_names]
+
     def _one(self, values: list):
         return values[0] if self._y_ndim == 1 else values
 
@@ -247,8 +299,8 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         """
         exprs = self._chosen(index)
         X_arr = validate_data(self, X, reset=False, dtype=np.float64)
-        symbols = self.results_[0].symbols
-        cols = [evaluate(e, symbols, X_arr) for e in exprs]
+        cols = [evaluate(e, r.symbols, X_arr[:, self._used(r)])
+                for e, r in zip(exprs, self.results_)]
         return cols[0] if self._y_ndim == 1 else np.column_stack(cols)
 
     def sympy(self, index=None):

@@ -22,6 +22,7 @@ import torch
 
 from symkan import formula
 from symkan.data import Dataset, train_test_split
+from symkan.data.columns import choose_columns
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate
 from symkan.formula.numeric import r2
@@ -33,6 +34,7 @@ from symkan.search.networks import to_tensor, train_network
 from symkan.search.pareto import pareto_front, simpler_forms
 from symkan.search.pareto import select as select_formula
 from symkan.search.solver import Solver
+from symkan.search.steering import steering
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, exact
 from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive
 from symkan.symbolic.snap import SnappedKAN, snap
@@ -72,6 +74,7 @@ class FitResult:
     structure: dict = field(repr=False, default_factory=dict)
     # sub-problems whose share of the time ran out (their candidates depend on the clock)
     cut_short: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the run decided for the user (columns left out, …)
 
 
 class FitInterrupted(SymkanError):
@@ -115,14 +118,22 @@ def fit(
     `FitInterrupted`.
     """
     start = time.perf_counter()
-    _check_fit_input(dataset)
     config.validate()
+    _check_fit_input(dataset)
+    dataset, notes = choose_columns(dataset, config.inputs, config.exclude)
+    _check_fit_input(dataset)
+    steer = steering(config, dataset.feature_names, library)  # bad strings: errors now
+    notes = [*notes, *steer.notes]
+    for note in notes:
+        if on_progress is not None:
+            on_progress("note", {"text": note})
     if config.units is not None:  # bad units are an error before any training
         units.units_for(config.units, dataset.feature_names, dataset.target_name)
     device = resolve_device(config.device)
     problem, test_ds = _split(dataset, config)
-    solver = Solver(config, library, device, on_progress=on_progress, stop=stop, start=start,
-                    names=(dataset.feature_names, dataset.target_name))
+    solver = Solver(config, steer.library, device, on_progress=on_progress, stop=stop,
+                    start=start, names=(dataset.feature_names, dataset.target_name),
+                    steering=steer)
     candidates, stopped = _solve(solver, problem)
     candidates, best, front = _choose(solver, candidates, problem, stopped)
     network, model, snapped, inputs = _drawn_network(solver, best, problem, config)
@@ -144,6 +155,7 @@ def fit(
         timings={k: round(v, 3) for k, v in solver.timings.items()},
         structure=dict(solver.structure),
         cut_short=tuple(solver.cut_short),
+        notes=tuple(notes),
     )
 
 
@@ -188,15 +200,39 @@ def _choose(solver: Solver, candidates: list[Candidate], problem: Problem,
     config = solver.config
     if stopped != "interrupted" and not exact(candidates, problem.scale):
         candidates = solver.polish(candidates, problem)
-    best = select_formula(pareto_front(candidates), config.model_selection, scale=problem.scale)
+    # the user's guesses are shown snapped, whatever their rank
+    candidates = [solver.cleaned(c, problem) if _is_guess(c) else c for c in candidates]
+    candidates = _within(candidates, config.max_complexity)
+    best = _select(candidates, config, problem.scale)
     if stopped is None and solver.seconds_left() > 0:
         fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         for form in simpler_forms(best.expr, problem.symbols, fit_xy, val_xy):
             candidates.append(Candidate(
                 f"{best.method}, simplified", form,
                 formula.rmse(form, problem.symbols, *val_xy), complexity(form)))
+        candidates = _within(candidates, config.max_complexity)
     front = pareto_front(candidates)
-    return candidates, select_formula(front, config.model_selection, scale=problem.scale), front
+    best = _select(candidates, config, problem.scale)
+    guesses = [c for c in candidates if _is_guess(c) and c not in front]
+    shown = tuple(sorted((*front, *guesses), key=lambda c: (c.complexity, c.val_rmse)))
+    return candidates, best, shown
+
+
+def _is_guess(cand: Candidate) -> bool:
+    """A guess of the user's, as given (not a simpler form of it)."""
+    return cand.method.startswith("guess ") and not cand.method.endswith(", simplified")
+
+
+def _within(candidates: list[Candidate], most: int | None) -> list[Candidate]:
+    """The candidates of at most ``most`` nodes (all when None; the constant always)."""
+    if most is None:
+        return candidates
+    return [c for c in candidates if c.complexity <= most or c.method == "constant"]
+
+
+def _select(candidates: list[Candidate], config: FitConfig, scale: float) -> Candidate:
+    return select_formula(pareto_front(candidates), config.model_selection, scale=scale,
+                          parsimony=config.parsimony)
 
 
 def _drawn_network(solver: Solver, best: Candidate, problem: Problem, config: FitConfig):

@@ -8,7 +8,6 @@ a second one aborts with nothing written.
 from __future__ import annotations
 
 import argparse
-import difflib
 import signal
 import sys
 import threading
@@ -17,13 +16,15 @@ from pathlib import Path
 
 from symkan.cli._paths import check_run_folder
 from symkan.cli.progress import Progress
+from symkan.cli.settings import config_from_args, recorded_settings
 from symkan.data import load_csv
 from symkan.errors import InputError
 from symkan.formula.display import formula_text
 from symkan.outputs.artifacts import run_files
 from symkan.outputs.runfolder import write_run
-from symkan.pipeline import FitConfig, fit
+from symkan.pipeline import fit
 from symkan.search.types import LEVERS
+from symkan.symbolic.library import DEFAULT_LIBRARY
 
 
 def add_parser(sub) -> None:
@@ -33,12 +34,13 @@ def add_parser(sub) -> None:
                      "several, comma-separated (a,b), give one formula each")
     fit.add_argument("--out", type=Path, help="run folder (default: reports/<csv name>/); "
                      "with several targets, one subfolder per target")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    fit.add_argument("--time-budget", type=float, default=120.0, metavar="S",
+    fit.add_argument("--seed", type=int, default=None, help="default 0")
+    fit.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"],
+                     help="default auto")
+    fit.add_argument("--time-budget", type=float, default=None, metavar="S",
                      help="seconds per target; the search then keeps the front found so far "
                      "(default 120)")
-    fit.add_argument("--model-selection", default="best",
+    fit.add_argument("--model-selection", default=None,
                      choices=["best", "accuracy", "simplest"],
                      help="which formula of the Pareto front is reported (default best)")
     fit.add_argument("--units", metavar="COL=UNITS,...",
@@ -47,6 +49,32 @@ def add_parser(sub) -> None:
     fit.add_argument("--methods", metavar="LEVER,...",
                      help="the levers the search may use, comma-separated (default: all of "
                           + ", ".join(LEVERS) + ")")
+    steer = fit.add_argument_group("steering the search (see README, 'Steering the search')")
+    steer.add_argument("--primitives", metavar="NAME,...",
+                       help="the only functions a formula may call, e.g. exp,log (default: "
+                            "all of " + ", ".join(n for n in DEFAULT_LIBRARY if n not in
+                                                   ("0", "x")) + "); powers always allowed")
+    steer.add_argument("--primitive", action="append", metavar="NAME[:C]=EXPR",
+                       help="add a function of x, e.g. 'sinc=sin(x)/x' (C: its complexity); "
+                            "repeatable")
+    steer.add_argument("--inputs", metavar="COL,...", help="the input columns (default all; "
+                       "a column holding the row numbers only when named here)")
+    steer.add_argument("--exclude", metavar="COL,...", help="columns that are not inputs")
+    steer.add_argument("--guess", action="append", metavar="FORMULA",
+                       help="a formula you suspect, e.g. 'a*x**2 + b' (non-column names are "
+                            "fitted constants): scored and shown on the front; repeatable")
+    steer.add_argument("--template", action="append", metavar="FORMULA",
+                       help="a formula with one unknown function, e.g. 'f(x)*exp(-y)': the "
+                            "search finds f; repeatable")
+    steer.add_argument("--max-complexity", type=int, metavar="N",
+                       help="keep no formula of more than N expression-tree nodes")
+    steer.add_argument("--parsimony", type=float, metavar="W",
+                       help="choose the formula with the lowest held-out RMSE/std(y) + W × "
+                            "complexity (e.g. 0.01: a node more must cut the error by 1 %% of "
+                            "the target's spread)")
+    steer.add_argument("--from", dest="from_run", type=Path, metavar="RUN",
+                       help="repeat the settings of the run folder RUN (its result.json) on "
+                            "this CSV; options given here override them")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.add_argument("--force", action="store_true",
                      help="write the run into an existing folder that is not a run folder "
@@ -98,10 +126,11 @@ def _front_table(result) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
-    if not args.time_budget > 0:
+    if args.time_budget is not None and not args.time_budget > 0:
         raise InputError(f"--time-budget {args.time_budget:g}: give a positive number of "
                          "seconds, e.g. --time-budget 60")
-    targets = _targets(args.target)
+    base = recorded_settings(args.from_run) if args.from_run is not None else {}
+    targets = _targets(args.target or base.get("target"))
     datasets = []
     for target in targets:
         dataset = load_csv(args.data, target)
@@ -116,11 +145,7 @@ def run(args: argparse.Namespace) -> int:
     columns = [*datasets[0].feature_names, datasets[0].target_name]
     if len(targets) > 1:
         columns += [d.target_name for d in datasets[1:]]
-    methods = LEVERS if args.methods is None else tuple(
-        m.strip() for m in args.methods.split(",") if m.strip())
-    config = FitConfig(seed=args.seed, device=args.device, time_budget=args.time_budget,
-                       model_selection=args.model_selection, methods=methods,
-                       units=_units(args.units, columns, args.data)).validate()
+    config = config_from_args(args, columns, base)
     results = []
     with _first_interrupt_stops(progress) as stop:
         for dataset in datasets:
@@ -166,26 +191,3 @@ def _why(err: Exception) -> str:
         where = f": {err.filename!r}" if err.filename else ""
         return f"{err.strerror}{where}"
     return str(err)
-
-
-def _units(text: str | None, columns: list[str], data: Path) -> dict[str, str] | None:
-    """``"v=m/s, c=m/s"`` → ``{"v": "m/s", "c": "m/s"}``; None when not given.
-
-    Every name must be a column of ``data``: a misspelt one would silently go unused.
-    """
-    if text is None:
-        return None
-    units = {}
-    for part in text.split(","):
-        name, sep, unit = part.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"--units entry {part.strip()!r} is not COLUMN=UNITS; write e.g. "
-                             "--units 'm_0=kg,v=m/s,c=m/s,m=kg'")
-        units[name.strip()] = unit.strip() or "1"
-    unknown = [n for n in units if n not in columns]
-    if unknown:
-        close = [m for n in unknown for m in difflib.get_close_matches(n, columns, n=1)]
-        hint = f" Did you mean {close[0]!r}?" if len(unknown) == 1 and close else ""
-        raise InputError(f"--units names {unknown}, which are not columns of "
-                         f"{Path(data).name}; its columns are {columns}.{hint}")
-    return units

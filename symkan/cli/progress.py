@@ -34,6 +34,8 @@ class Progress:
                 self.last = now
                 self.line(f"training ({info['phase']}): step {info['step'] + 1}, "
                           f"loss {info['loss']:.3e}")
+        elif stage == "note":
+            self.line(f"note: {info['text']}", final=True)
         elif stage == "prune":
             self.line(f"pruned to width {list(info['widths'])}", final=True)
         elif stage == "snap":

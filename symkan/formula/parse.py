@@ -48,7 +48,8 @@ def _rename_keywords(text: str) -> str:
     return tokenize.untokenize(out)
 
 
-def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
+def parse_formula(text: str, names: Sequence[str] | None = None, *,
+                  unknown: Sequence[str] = ()) -> sympy.Expr:
     """Read a formula string into sympy without evaluating any code.
 
     Variables become plain ``Symbol(name, real=True)`` (so ``I``, ``E``, ``beta``,
@@ -57,7 +58,9 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
     ``sin``, any name that `symkan.formula.display` writes with a trailing underscore) is
     written ``pi_``, as symkan prints it; ``E`` and a function name that is not called
     also read as the column of that name. ``^`` means power. Anything that is not
-    arithmetic on numbers, names and known functions is an `InputError`.
+    arithmetic on numbers, names and known functions is an `InputError`. A name in
+    ``unknown`` may be called with one or more arguments: it becomes an undefined sympy
+    function (``f(x, y)`` in a template, for the search to find).
 
     Examples
     --------
@@ -80,7 +83,7 @@ def parse_formula(text: str, names: Sequence[str] | None = None) -> sympy.Expr:
         raise InputError(f"cannot read formula {_short(text)}: {why}") from None
     allowed = _variables(names) if names is not None else None
     try:
-        expr = _build(tree.body, allowed)
+        expr = _build(tree.body, allowed, tuple(unknown))
     except RecursionError:
         raise InputError(f"formula {_short(text)} is nested too deeply to read") from None
     except _Rejected as err:
@@ -165,11 +168,14 @@ def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     return base**exponent
 
 
-def _build(node: ast.AST, allowed: dict[str, str] | None) -> sympy.Expr:
+def _build(node: ast.AST, allowed: dict[str, str] | None, unknown: tuple = ()) -> sympy.Expr:
+    if isinstance(node, ast.Name) and node.id in unknown:
+        raise _Rejected(f"function {node.id!r} used without arguments")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](_build(node.left, allowed), _build(node.right, allowed))
+        return _BINOPS[type(node.op)](_build(node.left, allowed, unknown),
+                                      _build(node.right, allowed, unknown))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _build(node.operand, allowed)
+        value = _build(node.operand, allowed, unknown)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
         node.value, bool
@@ -192,11 +198,18 @@ def _build(node: ast.AST, allowed: dict[str, str] | None) -> sympy.Expr:
         if name.startswith("_"):
             raise _Rejected(f"name {name!r} is not allowed")
         return sympy.Symbol(name, real=True)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in unknown:
+        if node.keywords or not node.args:
+            raise _Rejected(f"{node.func.id}() takes one or more plain arguments")
+        args = [_build(a, allowed, unknown) for a in node.args]
+        if any(a.atoms(sympy.core.function.AppliedUndef) for a in args):
+            raise _Rejected(f"{node.func.id}() cannot take an unknown function as argument")
+        return sympy.Function(node.func.id)(*args)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             what = ast.unparse(node.func)
             raise _Rejected(f"call of {what!r} is not an allowed function")
         if node.keywords or len(node.args) != 1:
             raise _Rejected(f"{node.func.id}() takes exactly one argument")
-        return FUNCTIONS[node.func.id](_build(node.args[0], allowed))
+        return FUNCTIONS[node.func.id](_build(node.args[0], allowed, unknown))
     raise _Rejected(f"{ast.unparse(node)!r} ({type(node).__name__}) is not allowed")

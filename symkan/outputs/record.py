@@ -59,6 +59,7 @@ def result_record(result: FitResult) -> dict:
         "structure": result.structure,
         # sub-problems cut short by their time share: a run with none is reproducible
         "cut_short": list(result.cut_short),
+        "notes": list(result.notes),
         "device": result.device,
         "width": list(result.widths),
         "candidates": [

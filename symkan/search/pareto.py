@@ -101,7 +101,7 @@ def scores(front: Sequence[Candidate]) -> list[float]:
 
 
 def select(front: Sequence[Candidate], model_selection: str = "best", *,
-           scale: float = 1.0) -> Candidate:
+           scale: float = 1.0, parsimony: float | None = None) -> Candidate:
     """The formula a fit reports and ``predict`` uses.
 
     * ``"best"``: the simplest formula whose held-out loss is at most 1.5× the lowest on the
@@ -113,6 +113,10 @@ def select(front: Sequence[Candidate], model_selection: str = "best", *,
     * ``"simplest"``: the least complex formula whose held-out RMSE is at most
       ``0.1 * scale`` (held-out R² ≥ 0.99 when ``scale`` is the target's standard
       deviation); the most accurate one if none is.
+
+    With ``parsimony`` given, ``"best"`` is instead the formula with the lowest
+    ``loss / scale + parsimony * complexity``: each node more must cut the held-out RMSE
+    by ``parsimony`` × the target's spread (0.01: by 1 % of it). 0 picks the most accurate.
 
     Parameters
     ----------
@@ -131,6 +135,9 @@ def select(front: Sequence[Candidate], model_selection: str = "best", *,
     lowest = min(front, key=lambda c: (_loss(c), c.complexity))
     if model_selection == "accuracy":
         return lowest
+    if model_selection == "best" and parsimony is not None:
+        return min(front, key=lambda c: (_loss(c) / scale + parsimony * c.complexity,
+                                         c.complexity))
     if model_selection == "best":
         limit = max(_BEST_FACTOR * _loss(lowest), _EXACT * scale)
     else:

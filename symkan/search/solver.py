@@ -23,6 +23,7 @@ from symkan.formula import complexity
 from symkan.formula.display import formula_text
 from symkan.search.finalize import finalize
 from symkan.search.levers import ALL
+from symkan.search.steering import uses_only
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, SubBudget, exact
 from symkan.symbolic.library import Primitive
 
@@ -39,7 +40,7 @@ class Solver:
     def __init__(
         self, config: FitConfig, library: Mapping[str, Primitive], device: torch.device, *,
         on_progress: Progress | None = None, stop: Callable[[], bool] | None = None,
-        start: float | None = None, names: tuple = ((), "y"),
+        start: float | None = None, names: tuple = ((), "y"), steering=None,
     ) -> None:
         self.config = config
         self.library = library
@@ -60,6 +61,9 @@ class Solver:
         self.collected: list[Candidate] = []  # the top problem's candidates so far
         self.stop_reason: str | None = None
         self.names = names  # the table's (feature names, target name), for units
+        # the user's guesses, templates and allowed functions (`symkan.search.steering`)
+        self.steering = steering
+        self.allowed = steering.allowed if steering is not None else None
 
     # ------------------------------------------------------------------ signals
     def progress(self, stage: str, **info) -> None:
@@ -104,7 +108,7 @@ class Solver:
             self._sub_deadlines.append(limit)
         try:
             for lever in ALL:
-                if lever.name not in self.config.methods:
+                if lever.name not in self.config.methods and not lever.user:
                     continue
                 if lever.kind == "reducer" and problem.depth >= self.config.max_depth:
                     continue
@@ -148,6 +152,8 @@ class Solver:
         """
         if expr is None or not isinstance(expr, sympy.Expr):
             return None
+        if self.allowed is not None and not uses_only(expr, self.allowed):
+            return None  # calls a function the user did not allow
         self.check()
         fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         try:

@@ -55,6 +55,15 @@ class FitConfig:
     units: Mapping[str, str | tuple[float, ...]] | None = None
     max_depth: int = 2  # how deep reducers may nest sub-problems
     sub_budget: float = 10.0  # seconds a sub-problem may take at most
+    # what the user brings (`symkan.search.steering`, `symkan.data.columns`):
+    primitives: tuple[str, ...] | None = None  # the library's functions allowed (None: all)
+    custom_primitives: tuple[str, ...] = ()  # "sinc=sin(x)/x" or "sinc:3=sin(x)/x"
+    guesses: tuple[str, ...] = ()  # "a*x**2 + b": scored and always shown on the front
+    templates: tuple[str, ...] = ()  # "f(x)*exp(-y)": f found by the search
+    inputs: tuple[str, ...] | None = None  # input columns (None: all but row numbers)
+    exclude: tuple[str, ...] = ()  # columns that are not inputs
+    max_complexity: int | None = None  # no formula above this many tree nodes is kept
+    parsimony: float | None = None  # "best" picks min(loss/std(y) + parsimony*complexity)
 
     def validate(self) -> FitConfig:
         """Raise `InputError` naming the first bad setting and its fix; return self."""
@@ -96,11 +105,30 @@ class FitConfig:
         for name, ok, fix in checks:
             if not ok:
                 raise InputError(f"{name}={getattr(self, name)!r} is not valid; use {fix}")
+        for name in ("primitives", "inputs"):
+            value = getattr(self, name)
+            if value is not None and not _strings(value):
+                raise InputError(f"{name}={value!r} is not valid; use None or a tuple of names")
+        for name in ("custom_primitives", "guesses", "templates", "exclude"):
+            if not _strings(getattr(self, name)):
+                raise InputError(f"{name}={getattr(self, name)!r} is not valid; use a tuple of "
+                                 "strings, e.g. ('a*x**2 + b',)")
+        if self.max_complexity is not None and not integer(self.max_complexity, 1):
+            raise InputError(f"max_complexity={self.max_complexity!r} is not valid; use None "
+                             "or an integer >= 1, e.g. 20")
+        if self.parsimony is not None and not (real(self.parsimony) and self.parsimony >= 0):
+            raise InputError(f"parsimony={self.parsimony!r} is not valid; use None or a "
+                             "number >= 0, e.g. 0.01")
         if self.model_selection not in MODEL_SELECTIONS:
             raise InputError(
                 f"model_selection={self.model_selection!r} is not one of "
                 f"{list(MODEL_SELECTIONS)}; use 'best' (the default), 'accuracy' or 'simplest'")
         return self
+
+
+def _strings(value) -> bool:
+    return isinstance(value, (tuple, list)) and all(isinstance(v, str) and v.strip()
+                                                     for v in value)
 
 
 @dataclass(frozen=True)
@@ -187,3 +215,6 @@ class Lever:
     kind: str  # "reducer" or "terminal"
     applies: object  # Callable[[Problem, solver], bool]
     propose: object  # Callable[[Problem, solver], Iterable[tuple[str, sympy.Expr]]]
+    # True: acts on the user's own input (a guess, a template) whenever it is given,
+    # whatever ``FitConfig.methods`` says; not one of `LEVERS`
+    user: bool = False

@@ -1,13 +1,15 @@
 """The levers of the search, one module each, in the order the solver tries them.
 
 Terminal solvers propose formulas directly; reducers make smaller problems and solve
-them with the same solver. Every lever is a `symkan.search.types.Lever`.
+them with the same solver. Every lever is a `symkan.search.types.Lever`. The user's own
+guesses and templates (`guesses`) come first.
 """
 
 from symkan.search.levers import (
     composite,
     dimensional,
     groups,
+    guesses,
     kanpath,
     onelayer,
     rational,
@@ -17,7 +19,8 @@ from symkan.search.levers import (
     transforms,
 )
 
-ALL = (onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER,
+ALL = (guesses.GUESS, guesses.TEMPLATE,
+       onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER,
        symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER, kanpath.LEVER)
 
 __all__ = ["ALL"]
