@@ -200,6 +200,10 @@ def report_html(
         timings.append((key, _seconds(value)))
     out.append(_table(["what", "time"], timings, {1}))
 
+    notes = record.get("notes")
+    if notes and isinstance(notes, list):
+        out.append("<h2>Notes</h2>")
+        out.append("<ul>" + "".join(f"<li>{_e(str(n))}</li>" for n in notes) + "</ul>")
     settings = record.get("settings")
     if settings:
         out.append("<h2>Settings</h2>")

@@ -100,6 +100,10 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
         out += [f"![{alt}]({name})" for name, alt in figures]
         out.append("")
 
+    notes = result.get("notes")
+    if notes and isinstance(notes, list):
+        out += ["## Notes", "", *[f"- {_cell(str(n))}" for n in notes], ""]
+
     settings = result.get("settings")
     if settings:
         out += ["## Settings", "", "| setting | value |", "|---|---|"]

@@ -19,6 +19,7 @@ import numpy as np
 import sympy
 
 from symkan.search.decompose import Node, separate
+from symkan.search.steering import uses_only
 from symkan.search.surrogate import surrogate
 from symkan.search.types import Lever, Problem, ranked
 
@@ -36,6 +37,12 @@ _TRANSFORMS = {
 def applicable(y: np.ndarray, yv: np.ndarray) -> list[str]:
     """The transforms whose signal holds on the fit and validation targets."""
     return [name for name, (_, _, ok) in _TRANSFORMS.items() if ok(y) and ok(yv)]
+
+
+def _allowed(name: str, solver) -> bool:
+    """The transform's inverse calls only functions the user allowed (`--primitives`)."""
+    allowed = getattr(solver, "allowed", None)
+    return allowed is None or uses_only(_TRANSFORMS[name][1](sympy.Symbol("t")), allowed)
 
 
 _ROUGH = 0.05  # a surrogate this far off (rms / std of y) cannot judge separability
@@ -92,7 +99,8 @@ def _applies(problem: Problem, solver) -> bool:
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     z = sympy.Symbol("g", real=True)
-    todo = promising(problem, solver, applicable(problem.y, problem.yv))
+    names = [n for n in applicable(problem.y, problem.yv) if _allowed(n, solver)]
+    todo = promising(problem, solver, names) if names else []
     solver.progress("transforms", tried=todo)
     for k, name in enumerate(todo):
         forward, inverse, _ = _TRANSFORMS[name]
