@@ -123,7 +123,7 @@ def test_a_wrong_guess_is_on_the_front_below_the_right_law():
     guesses = [c for c in result.pareto if c.method.startswith("guess ")]
     assert len(guesses) == 1 and guesses[0].val_rmse > 1e-3 * np.std(y)
     assert result.candidates and not result.method.startswith("guess")
-    chosen = [c for c in result.pareto if c.expr == result.expr][0]
+    chosen = next(c for c in result.pareto if c.expr == result.expr)
     assert chosen.val_rmse < guesses[0].val_rmse
 
 

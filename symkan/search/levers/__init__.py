@@ -8,6 +8,7 @@ guesses and templates (`guesses`) come first.
 from symkan.search.levers import (
     composite,
     dimensional,
+    enumeration,
     groups,
     guesses,
     kanpath,
@@ -20,7 +21,8 @@ from symkan.search.levers import (
 )
 
 ALL = (guesses.GUESS, guesses.TEMPLATE,
-       onelayer.LEVER, composite.LEVER, rational.LEVER, dimensional.LEVER, groups.LEVER,
-       symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER, kanpath.LEVER)
+       onelayer.LEVER, composite.LEVER, rational.LEVER, enumeration.LEVER, dimensional.LEVER,
+       groups.LEVER, symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER,
+       kanpath.LEVER)
 
 __all__ = ["ALL"]

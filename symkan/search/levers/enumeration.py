@@ -1,0 +1,88 @@
+"""Terminal lever ``enumerate``: every small expression of a small problem, tried at once.
+
+For a problem of at most three variables (a leaf, a block, what a reducer leaves), every
+expression tree up to a size bound is scored on a few probe rows by its best affine form
+``c0 + c1·e`` (`symkan.search.enumerate`), and every pair of the stored expressions by
+``c0 + c1·e1 + c2·e2`` (a sum of two pieces: ``u + 2·sqrt(u)·cos(δ)``). The best few are
+proposed with Float constants — also with a constant inside each function call
+(``sin(k·x)``) — and the solver refits them on all rows (Levenberg–Marquardt's
+successor, `symkan.formula.refit`) and snaps them like any candidate.
+
+Torch tensors on the solver's device (CUDA when there is one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import sympy
+import torch
+
+from symkan.formula.numeric import evenly_spaced
+from symkan.search.enumerate import best_pairs, enumerate_expressions, unary_ops
+from symkan.search.types import Lever, Problem
+
+_PROBE_ROWS = 32
+# largest tree (nodes) by number of variables: about a million expressions, ~1 s on a CPU
+_MAX_SIZE = {1: 5, 2: 6, 3: 5}
+_SINGLES = 3  # best single expressions proposed
+_PAIRS = 2  # best pairs proposed
+_ANCHORS = 100  # best singles that pair with every stored expression
+_PROPOSE = 0.01  # affine loss (1 − R² on the probe rows) above which nothing is proposed
+
+
+def _applies(problem: Problem, solver) -> bool:
+    return problem.d <= max(_MAX_SIZE)
+
+
+def _inner_constants(expr: sympy.Expr) -> sympy.Expr:
+    """``f(arg)`` → ``f(k·arg)`` with a Float ``k`` for every function call with a variable."""
+    swap = {}
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Function) and len(node.args) == 1 and node.args[0].free_symbols:
+            swap[node] = node.func(sympy.Float(1.0) * node.args[0])
+    return expr.xreplace(swap) if swap else expr
+
+
+def _affine(*terms: sympy.Expr) -> sympy.Expr:
+    return sympy.Float(0.5) + sum((sympy.Float(1.0) * t for t in terms), sympy.S.Zero)
+
+
+def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
+    device = solver.device
+    rows = evenly_spaced(problem.X.shape[0], _PROBE_ROWS)
+    X = torch.as_tensor(np.ascontiguousarray(problem.X[rows]), dtype=torch.float64,
+                        device=device)
+    y = torch.as_tensor(problem.y[rows], dtype=torch.float64, device=device)
+    size = _MAX_SIZE[problem.d]
+    ops = unary_ops(solver.library)
+    # solver.check() raises when the time is up: the enumeration ends there
+    en = enumerate_expressions(X, y, problem.symbols, ops, size, keep=4 * _SINGLES,
+                               stop=lambda: bool(solver.check()))
+    solver.progress("enumerate", size=size, evaluated=en.scored)
+    singles = [en.expr(r) for loss, r in en.best[:_SINGLES] if loss <= _PROPOSE]
+    values, recipes = en.stored()
+    keep = torch.ones(values.shape[0], dtype=torch.bool, device=values.device)
+    keep[problem.d:problem.d + 2] = False  # the constant leaves 1 and 2
+    values, recipes = values[keep], recipes[keep]
+    yc = y - y.mean()
+    ec = values - values.mean(dim=1, keepdim=True)
+    single = 1 - (ec @ yc) ** 2 / ((ec * ec).sum(dim=1) * (yc @ yc))
+    # anchors: the best singles and every expression of at most two nodes
+    small = (recipes[:, 0] == 0) | ((recipes[:, 0] == 1) & (recipes[:, 2] < problem.d))
+    order = torch.argsort(torch.nan_to_num(single, nan=2.0))[:_ANCHORS]
+    anchors = torch.unique(torch.cat([order, torch.nonzero(small).flatten()]))
+    pairs = [(en.expr(recipes[i]), en.expr(recipes[j]))
+             for loss, i, j in best_pairs(values, y, anchors, keep=_PAIRS) if loss <= _PROPOSE]
+    for expr in singles:
+        yield f"size<={size}", _affine(expr)
+    for a, b in pairs:
+        yield f"size<={size} pair", _affine(a, b)
+    for expr in singles[:2]:  # constants inside the functions of the best
+        inner = _inner_constants(expr)
+        if inner != expr:
+            yield f"size<={size}, inner constants", _affine(inner)
+
+
+LEVER = Lever("enumerate", "terminal", _applies, _propose)

@@ -1,0 +1,119 @@
+"""Exhaustive enumeration (`symkan.search.enumerate`) against naive oracles: each stored
+expression's values against sympy's evaluation of its formula, the set of expressions
+against a plain recursive enumeration, the pair search against least squares."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from symkan.data import from_arrays
+from symkan.formula import evaluate
+from symkan.pipeline import fit
+from symkan.search.enumerate import best_pairs, enumerate_expressions, unary_ops
+from symkan.search.types import FitConfig
+from symkan.symbolic.library import make_library
+
+_LIB = make_library(["0", "x", "x^2", "sqrt", "exp", "sin", "1/x"])
+
+
+def _rows(d: int, m: int = 24, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.5, 2.0, (m, d))
+
+
+def test_every_stored_expression_computes_its_formula():
+    X = _rows(2)
+    syms = sympy.symbols("a b", real=True)
+    en = enumerate_expressions(torch.tensor(X), torch.tensor(X[:, 0] * X[:, 1]), syms,
+                               unary_ops(_LIB), 5)
+    values, recipes = en.stored()
+    picks = np.random.default_rng(1).choice(values.shape[0], 300, replace=False)
+    for k in picks:
+        expr = en.expr(recipes[k])
+        assert np.allclose(evaluate(expr, syms, X), values[k].numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _usable(v: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(v)) and np.ptp(v) > 1e-9 * np.abs(v).max()
+                and np.abs(v).max() < 1e12)
+
+
+def _naive(d: int, size: int, X: np.ndarray) -> set:
+    """Every expression of at most ``size`` nodes by plain recursion, as rounded values;
+    like the enumeration, a constant or non-finite subexpression is no child (the leaves
+    1 and 2 are the constants)."""
+    ops = unary_ops(_LIB)
+    leaves = [X[:, i] for i in range(d)] + [np.ones(len(X)), 2 * np.ones(len(X))]
+    by_size = {1: leaves}
+    binary = [np.add, np.multiply, np.subtract, np.divide]
+    for s in range(2, size + 1):
+        out = []
+        with np.errstate(all="ignore"):
+            for v in by_size[s - 1]:
+                out += [op.torch(torch.tensor(v)).numpy() for op in ops]
+            for left in range(1, s - 1):
+                for a, b in itertools.product(by_size[left], by_size[s - 1 - left]):
+                    out += [f(a, b) for f in binary]
+        by_size[s] = [v for v in out if _usable(v)]
+    return {tuple(np.round(v, 8)) for vals in by_size.values() for v in vals if _usable(v)}
+
+
+def test_the_enumeration_finds_what_a_naive_recursion_finds():
+    X = _rows(1, m=12)
+    sym = sympy.symbols("a", real=True, seq=True)
+    en = enumerate_expressions(torch.tensor(X), torch.tensor(np.sin(X[:, 0])), sym,
+                               unary_ops(_LIB), 4, keep=10**6)
+    values, _ = en.stored()
+    fast = {tuple(np.round(v, 8)) for v in values.numpy()
+            if np.ptp(v) > 1e-9 * np.abs(v).max()}
+    last = {tuple(np.round(_value(en, r, X), 8)) for _, r in en.best}
+    naive = _naive(1, 4, X)
+    assert fast | last == naive  # every expression, each once (up to rounding)
+    assert len(values) == len({tuple(np.round(v, 10)) for v in values.numpy()})
+
+
+def _value(en, recipe, X):
+    return evaluate(en.expr(recipe), en.leaves[:X.shape[1]], X)
+
+
+def test_pairs_match_least_squares_over_every_pair():
+    rng = np.random.default_rng(2)
+    V = rng.normal(size=(30, 20))
+    y = 0.3 + 2 * V[4] - 0.5 * V[17] + 1e-3 * rng.normal(size=20)
+    pairs = best_pairs(torch.tensor(V), torch.tensor(y), torch.arange(30), keep=5)
+
+    def lstsq_loss(i, j):
+        A = np.c_[np.ones(20), V[i], V[j]]
+        r = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+        return float(r @ r / ((y - y.mean()) @ (y - y.mean())))
+
+    brute = sorted((lstsq_loss(i, j), i, j) for i in range(30) for j in range(i + 1, 30))
+    assert {pairs[0][1], pairs[0][2]} == {4, 17}
+    for loss, i, j in pairs:
+        assert loss == pytest.approx(lstsq_loss(i, j), abs=1e-9)
+    assert [round(p[0], 9) for p in pairs] == [round(b[0], 9) for b in brute[:5]]
+
+
+def test_the_lever_finds_a_sum_of_two_pieces_exactly():
+    rng = np.random.default_rng(0)
+    u, d = rng.uniform(0.2, 5, 400), rng.uniform(1, 5, 400)
+    result = fit(from_arrays(np.c_[u, d], 1 + u + 2 * np.sqrt(u) * np.cos(d), ["u", "delta"]),
+                 FitConfig(methods=("enumerate",), time_budget=60))
+    U, D = result.symbols
+    assert result.method.startswith("enumerate")
+    assert sympy.simplify(result.expr - (1 + U + 2 * sympy.sqrt(U) * sympy.cos(D))) == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_enumerates_the_same_expressions_as_the_cpu():
+    X = _rows(2)
+    syms = sympy.symbols("a b", real=True)
+    y = np.sin(X[:, 0] * X[:, 1])
+    runs = [enumerate_expressions(torch.tensor(X, device=dev), torch.tensor(y, device=dev),
+                                  syms, unary_ops(_LIB), 5) for dev in ("cpu", "cuda")]
+    assert [v.shape[0] for v in runs[0].values] == [v.shape[0] for v in runs[1].values]
+    assert runs[0].expr(runs[0].best[0][1]) == runs[1].expr(runs[1].best[0][1])
