@@ -285,9 +285,12 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
 
     def _used(self, result) -> list[int]:
         """Columns of X that are the result's inputs (some may have been left out)."""
+        used = list(result.dataset.feature_names)
+        if len(used) == self.n_features_in_:
+            return list(range(self.n_features_in_))
         names = list(getattr(self, "feature_names_in_", [])) or [
             f"x{i}" for i in range(self.n_features_in_)]
-        return [names.index(n) for n in result.dataset.feature_names]
+        return [names.index(n) for n in used]
 
     def _one(self, values: list):
         return values[0] if self._y_ndim == 1 else values

@@ -117,3 +117,32 @@ def test_cuda_enumerates_the_same_expressions_as_the_cpu():
                                   syms, unary_ops(_LIB), 5) for dev in ("cpu", "cuda")]
     assert [v.shape[0] for v in runs[0].values] == [v.shape[0] for v in runs[1].values]
     assert runs[0].expr(runs[0].best[0][1]) == runs[1].expr(runs[1].best[0][1])
+
+
+def test_the_terms_beam_scores_match_least_squares():
+    from symkan.search.levers.terms import beam
+
+    rng = np.random.default_rng(3)
+    V = rng.normal(size=(40, 30))
+    y = 1.0 + 2 * V[3] - V[11] + 0.5 * V[29] + 1e-4 * rng.normal(size=30)
+    models = beam(torch.tensor(V), torch.tensor(y), max_terms=3, width=40)
+
+    def lstsq_loss(terms):
+        A = np.c_[np.ones(30), V[list(terms)].T]
+        r = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+        return float(r @ r / ((y - y.mean()) @ (y - y.mean())))
+
+    assert set(models[0][1]) == {3, 11, 29}
+    for loss, terms in models[:10]:
+        assert loss == pytest.approx(lstsq_loss(terms), abs=1e-9)
+
+
+def test_the_terms_lever_finds_a_sum_of_products_exactly():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1, 5, (400, 3))
+    y = X[:, 0] + X[:, 1] + 2 * np.sqrt(X[:, 0] * X[:, 1]) * np.cos(X[:, 2])  # I.37.4
+    result = fit(from_arrays(X, y, ["I1", "I2", "delta"]),
+                 FitConfig(methods=("terms",), time_budget=60))
+    a, b, d = result.symbols
+    assert result.method.startswith("terms")
+    assert sympy.simplify(result.expr - (a + b + 2 * sympy.sqrt(a) * sympy.sqrt(b) * sympy.cos(d))) == 0

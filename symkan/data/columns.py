@@ -59,15 +59,17 @@ def choose_columns(
 
     ``inputs`` (all columns when None) are the candidates; ``exclude`` removes some of
     them; a column that looks like the row numbers is removed too unless ``inputs``
-    names it. An unknown name, or a choice that leaves no column, is an `InputError`.
+    names it (or it is all that is left). An unknown name, or a choice that leaves no column, is an `InputError`.
     """
     keep = _names(inputs, dataset, "inputs") if inputs is not None else list(
         dataset.feature_names)
     dropped = set(_names(exclude, dataset, "exclude"))
     notes = []
     if inputs is None:
-        for j, name in enumerate(dataset.feature_names):
-            if name not in dropped and looks_like_row_index(dataset.X[:, j]):
+        index = [n for j, n in enumerate(dataset.feature_names)
+                 if n not in dropped and looks_like_row_index(dataset.X[:, j])]
+        if len(index) < len([n for n in keep if n not in dropped]):  # others remain
+            for name in index:
                 dropped.add(name)
                 notes.append(f"column {name!r} holds the row numbers: it is not an input "
                              f"(name it in --inputs / inputs= to use it)")

@@ -175,7 +175,7 @@ def _first_occurrence(fp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def enumerate_expressions(
     X: torch.Tensor, y: torch.Tensor, symbols: Sequence[sympy.Symbol], ops: Sequence[Op],
-    max_size: int, *, keep: int = 64, chunk: int = 1 << 22,
+    max_size: int, *, keep: int = 64, chunk: int | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> Enumeration:
     """All expressions of at most ``max_size`` nodes, scored against ``y`` on the rows
@@ -187,6 +187,7 @@ def enumerate_expressions(
     """
     leaves = [*symbols, sympy.Integer(1), sympy.Integer(2)]
     m = X.shape[0]
+    chunk = chunk or _chunk(X.device)
     b = _Builder(X, y, leaves, ops, keep, chunk, stop)
     one = torch.ones(m, dtype=X.dtype, device=X.device)
     leaf_vals = torch.stack([*(X[:, i] for i in range(X.shape[1])), one, 2 * one])
@@ -221,6 +222,15 @@ def enumerate_expressions(
     b.en.best = [(float(loss), tuple(int(v) for v in rec))
                  for loss, rec in zip(b.top_loss, b.top_recipe)]
     return b.en
+
+
+def _chunk(device: torch.device) -> int:
+    """Numbers computed at once: 4M (32 MB) on a CPU; on a GPU, a sixteenth of its free
+    memory in float64 (each batch has a few temporaries of its size)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(max(1 << 22, min(free // (8 * 16), 1 << 30)))
+    return 1 << 22
 
 
 def _level(b: _Builder, size: int):

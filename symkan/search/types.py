@@ -21,8 +21,9 @@ from symkan.kan.prune import PruneConfig
 from symkan.search.decompose import SeparabilityConfig
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
-LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "enumerate", "units", "groups",
-                           "symmetries", "separable", "residual", "transforms", "kan")
+LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "terms", "enumerate", "units",
+                           "groups", "symmetries", "separable", "residual", "transforms",
+                           "kan")
 MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
 
 

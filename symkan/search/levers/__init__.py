@@ -17,11 +17,13 @@ from symkan.search.levers import (
     residual,
     separable,
     symmetries,
+    terms,
     transforms,
 )
 
 ALL = (guesses.GUESS, guesses.TEMPLATE,
-       onelayer.LEVER, composite.LEVER, rational.LEVER, enumeration.LEVER, dimensional.LEVER,
+       onelayer.LEVER, composite.LEVER, rational.LEVER, terms.LEVER, enumeration.LEVER,
+       dimensional.LEVER,
        groups.LEVER, symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER,
        kanpath.LEVER)
 

@@ -19,8 +19,9 @@ import numpy as np
 import sympy
 import torch
 
-from symkan.formula.numeric import evenly_spaced
+from symkan.formula.numeric import evaluate, evenly_spaced
 from symkan.search.enumerate import best_pairs, enumerate_expressions, unary_ops
+from symkan.search.levers.terms import least_squares_coefficients
 from symkan.search.types import Lever, Problem
 
 _PROBE_ROWS = 32
@@ -45,8 +46,17 @@ def _inner_constants(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace(swap) if swap else expr
 
 
-def _affine(*terms: sympy.Expr) -> sympy.Expr:
-    return sympy.Float(0.5) + sum((sympy.Float(1.0) * t for t in terms), sympy.S.Zero)
+def _affine(problem: Problem, rows, *terms: sympy.Expr) -> sympy.Expr:
+    """``c0 + Σ c_k·t_k`` with the constants fitted on the probe rows (ones when a term
+    cannot be evaluated there)."""
+    try:
+        values = torch.as_tensor(np.stack([evaluate(t, problem.symbols, problem.X[rows])
+                                           for t in terms]))
+        coef = least_squares_coefficients(values, problem.y[rows])
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        coef = np.ones(len(terms) + 1)
+    return sympy.Float(coef[0]) + sum(
+        (sympy.Float(c) * t for c, t in zip(coef[1:], terms)), sympy.S.Zero)
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
@@ -76,13 +86,13 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     pairs = [(en.expr(recipes[i]), en.expr(recipes[j]))
              for loss, i, j in best_pairs(values, y, anchors, keep=_PAIRS) if loss <= _PROPOSE]
     for expr in singles:
-        yield f"size<={size}", _affine(expr)
+        yield f"size<={size}", _affine(problem, rows, expr)
     for a, b in pairs:
-        yield f"size<={size} pair", _affine(a, b)
+        yield f"size<={size} pair", _affine(problem, rows, a, b)
     for expr in singles[:2]:  # constants inside the functions of the best
         inner = _inner_constants(expr)
         if inner != expr:
-            yield f"size<={size}, inner constants", _affine(inner)
+            yield f"size<={size}, inner constants", _affine(problem, rows, inner)
 
 
 LEVER = Lever("enumerate", "terminal", _applies, _propose)
