@@ -58,6 +58,17 @@ def test_a_sinc_law_is_exact_once_sinc_is_added_and_not_before():
     assert not steered.expr.atoms(sympy.Float)
 
 
+def test_the_cli_adds_a_primitive_and_records_it(tmp_path, capsys):
+    x, z, y = _sinc_rows()
+    csv = _csv(tmp_path / "sinc.csv", ["x", "z", "y"], [x, z, y])
+    out = tmp_path / "run"
+    assert main(["fit", str(csv), "--out", str(out), "--quiet", "--time-budget", "20",
+                 "--methods", ",".join(_SINC), "--primitive", "sinc=sin(x)/x"]) == 0
+    assert capsys.readouterr().out.strip() == "y = z*sin(x)/x"
+    record = json.loads((out / "result.json").read_text())
+    assert record["settings"]["custom_primitives"] == ["sinc=sin(x)/x"] and record["r2"] == 1.0
+
+
 def test_allowed_primitives_keep_every_other_function_out(tmp_path, capsys):
     rng = np.random.default_rng(3)
     x = rng.uniform(-3, 3, 300)
