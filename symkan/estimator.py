@@ -46,8 +46,10 @@ __all__ = ["SymKANRegressor"]
 
 def _names(value):
     """A sequence of strings as a tuple (None and a lone string kept as such)."""
-    if value is None or isinstance(value, str):
-        return (value,) if isinstance(value, str) else None
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
     return tuple(value)
 
 # Fewest rows fit accepts: 3 become test rows, 2 validation rows, and snapping fits each

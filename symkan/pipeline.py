@@ -203,7 +203,7 @@ def _choose(solver: Solver, candidates: list[Candidate], problem: Problem,
     # the user's guesses are shown snapped, whatever their rank
     candidates = [solver.cleaned(c, problem) if _is_guess(c) else c for c in candidates]
     candidates = _within(candidates, config.max_complexity)
-    best = _select(candidates, config, problem.scale)
+    best = _select(pareto_front(candidates), config, problem.scale)
     if stopped is None and solver.seconds_left() > 0:
         fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
         for form in simpler_forms(best.expr, problem.symbols, fit_xy, val_xy):
@@ -212,7 +212,7 @@ def _choose(solver: Solver, candidates: list[Candidate], problem: Problem,
                 formula.rmse(form, problem.symbols, *val_xy), complexity(form)))
         candidates = _within(candidates, config.max_complexity)
     front = pareto_front(candidates)
-    best = _select(candidates, config, problem.scale)
+    best = _select(front, config, problem.scale)
     guesses = [c for c in candidates if _is_guess(c) and c not in front]
     shown = tuple(sorted((*front, *guesses), key=lambda c: (c.complexity, c.val_rmse)))
     return candidates, best, shown
@@ -230,8 +230,8 @@ def _within(candidates: list[Candidate], most: int | None) -> list[Candidate]:
     return [c for c in candidates if c.complexity <= most or c.method == "constant"]
 
 
-def _select(candidates: list[Candidate], config: FitConfig, scale: float) -> Candidate:
-    return select_formula(pareto_front(candidates), config.model_selection, scale=scale,
+def _select(front, config: FitConfig, scale: float) -> Candidate:
+    return select_formula(front, config.model_selection, scale=scale,
                           parsimony=config.parsimony)
 
 

@@ -71,10 +71,6 @@ def config_from_args(args: argparse.Namespace, columns: list[str], base: dict) -
     }
     settings = {k: v for k, v in base.items() if k in _REPEATED}
     settings.update({k: v for k, v in given.items() if v is not None})
-    if "time_budget" in settings and not (isinstance(settings["time_budget"], (int, float))
-                                          and settings["time_budget"] > 0):
-        raise InputError(f"--time-budget {settings['time_budget']:g}: give a positive number "
-                         "of seconds, e.g. --time-budget 60")
     return FitConfig(**settings).validate()
 
 

@@ -25,12 +25,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy
 import torch
 
 from symkan.symbolic.library import Primitive
 
-__all__ = ["Enumeration", "Op", "best_pairs", "enumerate_expressions", "unary_ops"]
+__all__ = ["Enumeration", "Op", "affine_loss", "best_pairs", "enumerate_expressions",
+           "least_squares_coefficients", "unary_ops"]
 
 # primitives that are compositions of others (or constant): left out of the unary ops
 _SKIP = {"0", "x", "x^4", "1/x^2", "1/sqrt", "gauss", "x^3", "abs"}
@@ -109,8 +111,9 @@ def _usable(values: torch.Tensor) -> torch.Tensor:
     return finite & (spread > 1e-9 * size) & (size < 1e12)
 
 
-def _affine_loss(values: torch.Tensor, yc: torch.Tensor, yy: float) -> torch.Tensor:
-    """1 − corr², the fraction of the target's variance the best ``c0 + c1·e`` leaves."""
+def affine_loss(values: torch.Tensor, yc: torch.Tensor, yy: float) -> torch.Tensor:
+    """1 − corr², the fraction of the target's variance the best ``c0 + c1·e`` leaves
+    (``yc``: the centred target, ``yy`` its squared norm)."""
     ec = values - values.mean(dim=1, keepdim=True)
     ee = (ec * ec).sum(dim=1)
     ey = ec @ yc
@@ -118,9 +121,8 @@ def _affine_loss(values: torch.Tensor, yc: torch.Tensor, yy: float) -> torch.Ten
 
 
 class _Builder:
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, leaves, ops, keep: int,
-                 chunk: int, deadline: Callable[[], bool] | None):
-        self.X, self.keep, self.chunk, self.stop = X, keep, chunk, deadline
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, leaves, ops, keep: int, chunk: int):
+        self.X, self.keep, self.chunk = X, keep, chunk
         gen = torch.Generator(device="cpu").manual_seed(12345)
         self.probe = torch.randn(X.shape[0], generator=gen, dtype=X.dtype).to(X.device)
         self.yc = y - y.mean()
@@ -154,7 +156,7 @@ class _Builder:
             fp, first = _first_occurrence(fp)
             values, recipes = values[first], recipes[first]
             self.seen = torch.cat([self.seen, fp])
-        loss = _affine_loss(values, self.yc, self.yy)
+        loss = affine_loss(values, self.yc, self.yy)
         self.top_loss = torch.cat([self.top_loss, loss])
         self.top_recipe = torch.cat([self.top_recipe, recipes])
         self.top_fp = torch.cat([self.top_fp, fp])
@@ -188,7 +190,7 @@ def enumerate_expressions(
     leaves = [*symbols, sympy.Integer(1), sympy.Integer(2)]
     m = X.shape[0]
     chunk = chunk or _chunk(X.device)
-    b = _Builder(X, y, leaves, ops, keep, chunk, stop)
+    b = _Builder(X, y, leaves, ops, keep, chunk)
     one = torch.ones(m, dtype=X.dtype, device=X.device)
     leaf_vals = torch.stack([*(X[:, i] for i in range(X.shape[1])), one, 2 * one])
     leaf_rec = torch.tensor([[_LEAF, i, -1, -1] for i in range(len(leaves))],
@@ -309,3 +311,11 @@ def best_pairs(values: torch.Tensor, y: torch.Tensor, anchors: torch.Tensor, kee
             seen.add((min(i, j), max(i, j)))
             out.append((loss, i, j))
     return out[:keep]
+
+
+def least_squares_coefficients(values: torch.Tensor, z: np.ndarray) -> np.ndarray:
+    """``c0, c1, …`` of ``c0 + Σ c_k·e_k`` fitted to ``z`` on the probe rows (``values``:
+    one row per term), so the refit on all rows starts there, not from ones."""
+    A = np.column_stack([np.ones(values.shape[1]), values.cpu().numpy().T])
+    coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+    return np.where(np.isfinite(coef), coef, 1.0)

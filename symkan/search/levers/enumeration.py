@@ -5,8 +5,8 @@ expression tree up to a size bound is scored on a few probe rows by its best aff
 ``c0 + c1·e`` (`symkan.search.enumerate`), and every pair of the stored expressions by
 ``c0 + c1·e1 + c2·e2`` (a sum of two pieces: ``u + 2·sqrt(u)·cos(δ)``). The best few are
 proposed with Float constants — also with a constant inside each function call
-(``sin(k·x)``) — and the solver refits them on all rows (Levenberg–Marquardt's
-successor, `symkan.formula.refit`) and snaps them like any candidate.
+(``sin(k·x)``) — and the solver refits them on all rows (`symkan.formula.refit`) and
+snaps them like any candidate.
 
 Torch tensors on the solver's device (CUDA when there is one).
 """
@@ -20,8 +20,13 @@ import sympy
 import torch
 
 from symkan.formula.numeric import evaluate, evenly_spaced
-from symkan.search.enumerate import best_pairs, enumerate_expressions, unary_ops
-from symkan.search.levers.terms import least_squares_coefficients
+from symkan.search.enumerate import (
+    affine_loss,
+    best_pairs,
+    enumerate_expressions,
+    least_squares_coefficients,
+    unary_ops,
+)
 from symkan.search.types import Lever, Problem
 
 _PROBE_ROWS = 32
@@ -77,8 +82,7 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     keep[problem.d:problem.d + 2] = False  # the constant leaves 1 and 2
     values, recipes = values[keep], recipes[keep]
     yc = y - y.mean()
-    ec = values - values.mean(dim=1, keepdim=True)
-    single = 1 - (ec @ yc) ** 2 / ((ec * ec).sum(dim=1) * (yc @ yc))
+    single = affine_loss(values, yc, float(yc @ yc))
     # anchors: the best singles and every expression of at most two nodes
     small = (recipes[:, 0] == 0) | ((recipes[:, 0] == 1) & (recipes[:, 2] < problem.d))
     order = torch.argsort(torch.nan_to_num(single, nan=2.0))[:_ANCHORS]

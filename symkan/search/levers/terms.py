@@ -23,7 +23,7 @@ import sympy
 import torch
 
 from symkan.formula.numeric import evenly_spaced
-from symkan.search.enumerate import unary_ops
+from symkan.search.enumerate import least_squares_coefficients, unary_ops
 from symkan.search.types import Lever, Problem
 
 _ROWS = 96  # probe rows
@@ -160,13 +160,6 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
                 (sympy.Float(c) * term(t) for c, t in zip(coef[1:], terms)), sympy.S.Zero)
             yield f"{len(terms)} terms on {name}", inverse(inner)
 
-
-def least_squares_coefficients(values: torch.Tensor, z: np.ndarray) -> np.ndarray:
-    """``c0, c1, …`` of ``c0 + Σ c_k·e_k`` fitted to ``z`` on the probe rows (the refit on
-    all rows starts there, not from ones)."""
-    A = np.column_stack([np.ones(values.shape[1]), values.cpu().numpy().T])
-    coef, *_ = np.linalg.lstsq(A, z, rcond=None)
-    return np.where(np.isfinite(coef), coef, 1.0)
 
 
 LEVER = Lever("terms", "terminal", _applies, _propose)
