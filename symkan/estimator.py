@@ -33,10 +33,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from symkan.data import from_arrays
 from symkan.errors import InputError
 from symkan.export.latex import to_latex
-from symkan.formula.display import formula_text, shown
+from symkan.formula.display import shown
 from symkan.formula.numeric import evaluate
-from symkan.outputs.artifacts import network_view
-from symkan.outputs.diagram import to_dot
+from symkan.outputs.artifacts import diagram_dot
 from symkan.pipeline import FitConfig, FitResult, fit
 from symkan.search.pareto import scores, select
 from symkan.search.types import LEVERS
@@ -319,17 +318,13 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         return self._one([to_latex(shown(e, names), precision) for e in chosen])
 
     def diagram(self):
-        """The pruned network as Graphviz DOT text (a list for a 2-D ``y``).
+        """The chosen formula as its own network of sum and product nodes, as Graphviz DOT
+        text (a list for a 2-D ``y``); the pruned KAN when the formula has no network.
 
         Render it with ``symkan.outputs.diagram.render(dot, "svg")`` or any Graphviz viewer.
         """
         check_is_fitted(self)
-
-        return self._one([
-            to_dot(network_view(r), title=f"{r.dataset.target_name} = "
-                                            f"{formula_text(r.expr, r.dataset.feature_names)}")
-            for r in self.results_
-        ])
+        return self._one([diagram_dot(r) for r in self.results_])
 
 
 def _equations(result: FitResult) -> pd.DataFrame:

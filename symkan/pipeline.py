@@ -26,6 +26,7 @@ from symkan.data.columns import choose_columns
 from symkan.errors import InputError, SymkanError
 from symkan.formula import complexity, evaluate
 from symkan.formula.numeric import r2
+from symkan.kan.compile import FormulaKAN, NotCompilable, compile_formula
 from symkan.kan.network import KAN
 from symkan.kan.prune import edge_scores
 from symkan.kan.train import resolve_device
@@ -51,7 +52,7 @@ class FitResult:
     dataset: Dataset = field(repr=False)
     r2: float  # held-out (test rows)
     rmse: float
-    network_r2: float  # formula vs the drawn network's predictions on the test rows
+    network_r2: float  # formula vs the pruned KAN's predictions on the test rows
     complexity: int
     method: str
     seconds: float
@@ -75,6 +76,11 @@ class FitResult:
     # sub-problems whose share of the time ran out (their candidates depend on the clock)
     cut_short: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what the run decided for the user (columns left out, …)
+    # the formula compiled into its own network of sum and product nodes (what the diagram
+    # draws; None when the formula has a part that is not a sum, product, power or
+    # one-argument function) and that network's R² against the formula on the test rows
+    formula_network: FormulaKAN | None = field(repr=False, default=None)
+    formula_network_r2: float = float("nan")
 
 
 class FitInterrupted(SymkanError):
@@ -138,6 +144,7 @@ def fit(
     candidates, best, front = _choose(solver, candidates, problem, stopped)
     network, model, snapped, inputs = _drawn_network(solver, best, problem, config)
     pred = evaluate(best.expr, problem.symbols, test_ds.X)
+    drawn, drawn_r2 = _formula_network(best.expr, problem.symbols, test_ds.X, pred)
     with torch.no_grad():
         net = model(to_tensor(test_ds.X[:, list(inputs)], device))[:, 0].cpu().numpy()
     scores = (network.pruned.edge_scores if network is not None else
@@ -156,7 +163,18 @@ def fit(
         structure=dict(solver.structure),
         cut_short=tuple(solver.cut_short),
         notes=tuple(notes),
+        formula_network=drawn, formula_network_r2=drawn_r2,
     )
+
+
+def _formula_network(expr, symbols, X: np.ndarray, pred: np.ndarray
+                     ) -> tuple[FormulaKAN | None, float]:
+    """The formula's own network and its R² against the formula on the rows ``X``."""
+    try:
+        net = compile_formula(expr, symbols)
+    except NotCompilable:
+        return None, float("nan")
+    return net, r2(net.predict(X), pred)
 
 
 def _split(dataset: Dataset, config: FitConfig) -> tuple[Problem, Dataset]:

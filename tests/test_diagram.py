@@ -320,9 +320,14 @@ def test_cli_diagram(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "diagram_pruned.dot").read_text().startswith("digraph")
     assert capsys.readouterr().out.strip() == str(tmp_path / "diagram_pruned.dot")
     if HAS_DOT:
-        assert main(["diagram", str(tmp_path), "--out", str(tmp_path / "x" / "d.svg")]) == 0
+        assert main(["diagram", str(tmp_path), "--stage", "snapped",
+                     "--out", str(tmp_path / "x" / "d.svg")]) == 0
         assert (tmp_path / "x" / "d.svg").read_text().count("data:image/svg+xml") == 6
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert main(["diagram", str(tmp_path)]) == 1
+    capsys.readouterr()
+    assert main(["diagram", str(tmp_path)]) == 0  # SVG: symkan's own layout
+    assert "own layout" in capsys.readouterr().err
+    assert (tmp_path / "diagram_formula.svg").read_text().startswith("<svg")
+    assert main(["diagram", str(tmp_path), "--format", "png"]) == 1
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert main(["diagram", str(tmp_path), "--stage", "trained", "--format", "dot"]) == 0

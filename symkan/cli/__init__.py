@@ -13,10 +13,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from symkan.cli import bench, compare, datasets, diagram, export, fit
+from symkan.cli import bench, compare, datasets, diagram, explain, export, fit
 from symkan.errors import InputError, SymkanError
 
-_COMMANDS = (fit, bench, datasets, compare, diagram, export)
+_COMMANDS = (fit, bench, datasets, compare, diagram, explain, export)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -11,9 +11,12 @@ import json
 
 from symkan.errors import SymkanError
 from symkan.formula.display import shown
+from symkan.kan.compile import NotCompilable
 from symkan.outputs import plots
 from symkan.outputs.diagram import NetworkView, dot_available, draw, to_dot
+from symkan.outputs.drawing import draw_svg
 from symkan.outputs.htmlreport import formula_mathml, report_html
+from symkan.outputs.insight import explain
 from symkan.outputs.persist import from_result, model_files
 from symkan.outputs.record import result_record
 from symkan.outputs.report import report_markdown
@@ -22,8 +25,8 @@ from symkan.outputs.views import network_view as view
 from symkan.pipeline import FitResult
 
 
-def network_view(result: FitResult, stage: str = "snapped") -> NetworkView:
-    """The network at ``stage`` (trained, pruned, snapped) with edge curves and strengths."""
+def network_view(result: FitResult, stage: str = "formula") -> NetworkView:
+    """The network at ``stage`` (formula, trained, pruned, snapped) with edge curves."""
     return view(from_result(result), stage)
 
 
@@ -36,26 +39,14 @@ def run_files(result: FitResult) -> tuple[dict[str, str | bytes], list[str]]:
 def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str]]:
     """The run folder's files for a `symkan.outputs.persist.FittedModel` and its record."""
     notes: list[str] = []
-    net = view(fitted, "snapped")
-    title = diagram_title(fitted, "snapped")
-    plain = dataclasses.replace(net, edges=tuple(
-        dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in net.edges))
+    net, title = diagram(fitted, notes)
     files: dict[str, str | bytes] = {
         "formula.tex": record["latex"] + "\n",
-        "diagram.dot": to_dot(plain, title=title),  # text only: `dot -Tsvg` draws it as is
+        "diagram.dot": to_dot(_plain(net), title=title),  # `dot -Tsvg` draws it as is
     }
-    svg = None
-    if dot_available():
-        try:
-            svg = draw(net, "svg", title=title).decode("utf-8")
-            files["diagram.svg"] = svg
-        except SymkanError as err:
-            notes.append(str(err))
-    else:
-        notes.append(
-            "Graphviz's `dot` was not found, so diagram.svg was not drawn (diagram.dot is "
-            "written); install it with `apt-get install graphviz` or `brew install graphviz`"
-        )
+    svg = diagram_svg(net, title, notes)
+    files["diagram.svg"] = svg
+    drawn_by = next((n for n in notes if "own layout" in n), None)
     pred = fitted.predict(fitted.X_test)
     target = record["target"]
     figures = {
@@ -66,9 +57,52 @@ def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str
     }
     for name, fig in zip(("predicted_vs_true", "residuals", "training_curve"), figures.values()):
         files[f"plots/{name}.svg"] = fig
+    insight = explain(fitted)  # what the network learned: groups, inputs, geometry
+    record = {**record, "insight": insight.to_record()}
+    files["plots/insight.svg"] = insight.figure_svg()
     files["result.json"] = json.dumps(record, indent=2) + "\n"
-    files["report.html"] = report_html(record, mathml=formula_mathml(shown(fitted.expr, fitted.feature_names)),
-                                       diagram_svg=svg, figures=figures)
+    mathml = formula_mathml(shown(fitted.expr, fitted.feature_names))
+    files["report.html"] = report_html(record, mathml=mathml, diagram_svg=svg, figures=figures,
+                                       diagram_note=drawn_by, insight_html=insight.html())
     files.update(model_files(fitted))
-    files["report.md"] = report_markdown(record, files=set(files) | {"report.md"})
+    files["report.md"] = report_markdown(record, files=set(files) | {"report.md"},
+                                         insight=insight.markdown())
     return files, notes
+
+
+def diagram_dot(result: FitResult) -> str:
+    """The diagram of ``result`` (the formula's network, see `diagram`) as DOT text that
+    Graphviz draws as is (edges labelled, no pictures)."""
+    net, title = diagram(from_result(result), [])
+    return to_dot(_plain(net), title=title)
+
+
+def _plain(net: NetworkView) -> NetworkView:
+    return dataclasses.replace(net, edges=tuple(
+        dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in net.edges))
+
+
+def diagram(fitted, notes: list[str]) -> tuple[NetworkView, str]:
+    """The network the diagram shows and its title: the formula's own network, or the
+    snapped KAN (with a note) when the formula cannot be compiled into one."""
+    try:
+        return view(fitted, "formula"), diagram_title(fitted, "formula")
+    except NotCompilable as err:
+        notes.append(f"the diagram shows the snapped KAN, not the formula's network: {err}")
+        return view(fitted, "snapped"), diagram_title(fitted, "snapped")
+
+
+def diagram_svg(net: NetworkView, title: str, notes: list[str]) -> str:
+    """``net`` drawn by Graphviz, or by symkan's own layout (with a note) without it."""
+    if dot_available():
+        try:
+            return draw(net, "svg", title=title).decode("utf-8")
+        except SymkanError as err:
+            notes.append(f"{err}; diagram.svg was drawn by symkan's own layout instead")
+    else:
+        notes.append(
+            "Graphviz's `dot` was not found, so diagram.svg was drawn by symkan's own layout; "
+            "install Graphviz (`apt-get install graphviz` or `brew install graphviz`) for the "
+            "finer rendering"
+        )
+    return draw_svg(net, title=title)

@@ -310,8 +310,13 @@ def _edge_node_id(edge: EdgeView) -> str:
 
 
 def _plot_edges(edges: list[EdgeView], n_layers: int, image_format: str) -> list[str]:
-    """Each edge as ``src -> box -> dst``; the boxes of a layer share a rank, in order."""
+    """Each edge with a curve as ``src -> box -> dst`` (the boxes of a layer share a rank,
+    in order); an edge without one (an identity edge of a formula's network) as an arrow."""
     lines: list[str] = []
+    for e in (e for e in edges if not e.xs):
+        src, dst = _node_id(e.layer, e.i), _node_id(e.layer + 1, e.j)
+        lines.append(f"  {src} -> {dst} [{_edge_attrs(e)}];")
+    edges = [e for e in edges if e.xs]
     for layer in range(n_layers):
         ids = [_edge_node_id(e) for e in edges if e.layer == layer]
         if not ids:

@@ -42,7 +42,7 @@ table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f5; }
-.diagram { overflow: auto; border: 1px solid #eee; border-radius: 6px; padding: .5rem;
+.diagram { text-align: center; overflow: auto; border: 1px solid #eee; border-radius: 6px; padding: .5rem;
            max-height: 60rem; }
 .diagram svg { max-width: none; height: auto; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
@@ -85,6 +85,10 @@ def _inline_svg(svg: str) -> str:
     return re.sub(r"<!--.*?-->", "", svg[start:] if start >= 0 else svg, flags=re.DOTALL)
 
 
+def _widths(net: Any) -> str | None:
+    return json.dumps(net.get("widths")) if isinstance(net, Mapping) else None
+
+
 def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int] = frozenset()
            ) -> str:
     out = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
@@ -101,6 +105,8 @@ def report_html(
     *,
     mathml: str | None = None,
     diagram_svg: str | None = None,
+    diagram_note: str | None = None,
+    insight_html: str | None = None,
     figures: Mapping[str, str] | None = None,
 ) -> str:
     """The report page of one run.
@@ -113,6 +119,10 @@ def report_html(
         The formula as a MathML ``<math>`` element (`formula_mathml`).
     diagram_svg : str, optional
         The network diagram, an SVG document (inlined).
+    diagram_note : str, optional
+        Shown under the diagram (e.g. that Graphviz was missing and how to get it).
+    insight_html : str, optional
+        The section "What the network learned" (`symkan.outputs.insight`), as HTML.
     figures : mapping, optional
         Caption → SVG document, drawn side by side (predicted vs true, residuals, ...).
 
@@ -148,38 +158,57 @@ def report_html(
     metrics = [
         ("R² (held-out rows)", format_number(record.get("r2"), 8)),
         ("RMSE (held-out rows)", format_number(record.get("rmse"))),
-        ("R² of the formula against the pruned network", format_number(record.get("network_r2"), 8)),
+        ("R² of the formula against its own network (the diagram)",
+         format_number((record.get("formula_network") or {}).get("r2"), 8)),
+        ("R² of the formula against the pruned KAN", format_number(record.get("network_r2"), 8)),
         ("complexity (expression-tree nodes)", format_number(record.get("complexity"))),
         ("method that found it", record.get("method")),
-        ("pruned network widths", json.dumps(record.get("width")) if record.get("width") else None),
+        ("widths of the formula's network", _widths(record.get("formula_network"))),
+        ("widths of the pruned KAN", json.dumps(record.get("width")) if record.get("width") else None),
     ]
     out.append(_table(["metric", "value"], metrics, {1}))
 
     out.append("<h2>Network</h2>")
-    if diagram_svg:
+    if diagram_svg and record.get("formula_network"):
+        out.append('<p class="note">The formula as its own network: sum (+) and product (×) '
+                   "nodes, each edge a function of one variable drawn over the range its input "
+                   "takes (orange), with the learned curve of the search's KAN under it (blue, "
+                   "scaled) where the KAN learned that edge; plain arrows carry a value up a "
+                   "layer. Darker, thicker edges move their node more. Hover an edge for its "
+                   "formula. <code>symkan diagram RUN --stage snapped</code> draws the search's "
+                   "KAN.</p>")
+    elif diagram_svg:
         out.append('<p class="note">Each edge shows its learned function (blue) over the range '
                    "its input takes, with the symbolic fit drawn over it (dashed orange) and its "
                    "formula in the layer's input <i>x</i>; darker, thicker edges matter more; "
                    "dashed red edges are numeric (not snapped). Hover an edge for its "
                    "full formula.</p>")
-        out.append(f'<div class="diagram">{_inline_svg(diagram_svg)}</div>')
+    if diagram_svg:
+        out.append(f'<div class="diagram" id="diagram">{_inline_svg(diagram_svg)}</div>')
+        if diagram_note:
+            out.append(f'<p class="note">{_e(diagram_note)}</p>')
     else:
         out.append('<p class="note">No diagram: Graphviz\'s <code>dot</code> was not found '
                    "(install it with <code>apt-get install graphviz</code>).</p>")
 
     if figures:
         out.append("<h2>Fit</h2>")
-        out.append('<div class="plots">')
+        out.append('<div class="plots" id="plots">')
         for caption, svg in figures.items():
             out.append(f"<figure>{_inline_svg(svg)}<figcaption class=\"note\">{_e(caption)}"
                        "</figcaption></figure>")
         out.append("</div>")
 
+    if insight_html:
+        out.append(insight_html)
+
     edges = record.get("edges") or ()
     if edges:
-        out.append("<h2>Edges</h2>")
-        out.append('<p class="note">Each edge computes <code>c·f(a·x + b) + d</code> of its '
-                   "layer's input x; R² is the fit of that form to the learned curve.</p>")
+        out.append("<h2>Edges of the search's KAN</h2>")
+        out.append('<p class="note">The pruned KAN the search trained (not the diagram above, '
+                   "which is the formula's own network): each edge computes "
+                   "<code>c·f(a·x + b) + d</code> of its layer's input x; R² is the fit of that "
+                   "form to the learned curve.</p>")
         rows = [[e.get("layer"), e.get("i"), e.get("j"), e.get("name"),
                  *(format_number(e.get(k)) for k in ("a", "b", "c", "d")), format_number(e.get("r2"), 4)]
                 for e in edges]

@@ -81,7 +81,8 @@ def edge_svg(
     xs : sequence of float
         Sample points over the edge's input range, increasing.
     learned : sequence of float
-        The learned activation at ``xs``.
+        The learned activation at ``xs``; empty when nothing was learned (an edge of the
+        formula's own network the search did not train): ``fitted`` is drawn alone, solid.
     fitted : sequence of float, optional
         The symbolic fit at ``xs`` (drawn dashed); values far outside the learned curve's
         range are clipped away.
@@ -100,6 +101,8 @@ def edge_svg(
     >>> "stroke-dasharray" in edge_svg([0, 1], [0, 1])
     False
     """
+    if not learned and fitted is not None:  # nothing learned: the formula's curve alone
+        return _one_curve_svg(xs, fitted, size)
     if len(xs) != len(learned) or (fitted is not None and len(fitted) != len(xs)):
         raise ValueError(
             f"xs, learned and fitted must have the same length; got {len(xs)}, "
@@ -134,6 +137,12 @@ def edge_svg(
     return "\n".join(parts) + "\n"
 
 
+def _one_curve_svg(xs: Sequence[float], ys: Sequence[float], size: tuple[int, int]) -> str:
+    """An edge picture with one solid curve (the symbolic function, in the fit's colour)."""
+    solid = edge_svg(xs, ys, size=size)
+    return solid.replace(f'stroke="{_LEARNED}" stroke-width="2.2"', f'stroke="{_FIT}" stroke-width="2"')
+
+
 def edge_pngs(
     curves: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
     *,
@@ -165,6 +174,10 @@ def edge_pngs(
     (line_f,) = ax.plot([], [], color=_FIT, lw=1.6, ls=(0, (4, 2.5)))
     out: dict[str, bytes] = {}
     for name, (xs, learned, fitted) in curves.items():
+        alone = not learned and fitted is not None  # the formula's curve, solid
+        if alone:
+            learned, fitted = fitted, None
+        line_l.set_color(_FIT if alone else _LEARNED)
         y_lim = _limits(learned, fitted)
         finite_x = [x for x in xs if math.isfinite(x)]
         lo, hi = (min(finite_x), max(finite_x)) if finite_x else (0.0, 1.0)

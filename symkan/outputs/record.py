@@ -16,6 +16,22 @@ from symkan.pipeline import FitResult
 __all__ = ["result_record"]
 
 
+def _formula_network(result: FitResult) -> dict | None:
+    net = result.formula_network
+    if net is None:
+        return None
+    r2 = result.formula_network_r2
+    names = result.dataset.feature_names
+    return {
+        "widths": list(net.widths),
+        "node_kinds": [list(k) for k in net.node_kinds],
+        "inputs": [names[k] for k in net.inputs],
+        "edges": [{"layer": e.layer, "i": e.i, "j": e.j, "function": str(e.fn)}
+                  for e in net.edges],
+        "r2": float(r2) if math.isfinite(r2) else None,
+    }
+
+
 def result_record(result: FitResult) -> dict:
     """Everything ``result.json`` holds: plain JSON types only.
 
@@ -48,6 +64,9 @@ def result_record(result: FitResult) -> dict:
         "r2": num(result.r2),
         "rmse": num(result.rmse),
         "network_r2": num(result.network_r2),
+        # the formula compiled into its own network: what the diagram draws; its R² against
+        # the formula on the held-out rows is 1 for a formula it computes exactly
+        "formula_network": _formula_network(result),
         "complexity": result.complexity,
         "method": result.method,
         "seconds": round(result.seconds, 3),

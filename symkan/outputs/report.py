@@ -24,7 +24,8 @@ _FIGURES = (
 # ----------------------------------------------------------------------------- Markdown
 
 
-def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None = None) -> str:
+def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None = None,
+                    insight: str | None = None) -> str:
     """Return a Markdown report of one run.
 
     Parameters
@@ -40,6 +41,8 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
         Names of the files written next to the report. The report shows
         ``diagram.svg`` as an image when it is among them, otherwise links
         ``diagram.dot`` (when it is among them, or when ``files`` is None).
+    insight : str, optional
+        The section "What the network learned" (`symkan.outputs.insight`), as Markdown.
 
     Returns
     -------
@@ -89,8 +92,18 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
     out.append("")
 
     out += ["## Network", ""]
+    net = result.get("formula_network")
+    if isinstance(net, Mapping) and net.get("widths"):
+        shape = _code(json.dumps(net["widths"]))
+        r2 = format_number(net.get("r2"), 8)
+        line = (f"The formula as its own network (the diagram): widths {shape}, inputs first; "
+                f"its R² against the formula on the held-out rows is {r2}.")
+        out += [line, ""]
     if width:
-        out += [f"Layer widths {_code(json.dumps(width))}, inputs first.", ""]
+        kan = _code(json.dumps(width))
+        line = (f"The search's pruned KAN: layer widths {kan}, inputs first "
+                "(`symkan diagram RUN --stage snapped` draws it).")
+        out += [line, ""]
     diagram = _diagram_line(files)
     if diagram:
         out += [diagram, ""]
@@ -99,6 +112,11 @@ def report_markdown(result: Mapping[str, Any], *, files: Collection[str] | None 
         out += ["## Fit", ""]
         out += [f"![{alt}]({name})" for name, alt in figures]
         out.append("")
+
+    if insight:
+        out += [insight.rstrip("\n"), ""]
+        if files is not None and "plots/insight.svg" in files:
+            out += ["![Log-gradient spectrum and input shares](plots/insight.svg)", ""]
 
     notes = result.get("notes")
     if notes and isinstance(notes, list):
