@@ -22,6 +22,8 @@ __all__ = ["snap_constants"]
 
 # Candidates farther than this (relative) from the fitted value are not tried.
 _SNAP_WINDOW = 0.05
+# The joint snap moves each float at most this far (relative).
+_JOINT_WINDOW = 0.01
 # At most this many candidates are tried for each float.
 _MAX_CANDIDATES = 12
 
@@ -52,6 +54,12 @@ def _fraction_complexity(fr: Fraction) -> int:
         return 0
     cost = 1 if fr.denominator == 1 else 2
     return cost + (abs(fr.numerator) > 12) + (fr.denominator > 4)
+
+
+def _nearby(value: float, max_denominator: int) -> sympy.Expr | None:
+    """The simplest nice number within `_JOINT_WINDOW` of ``value`` (None if none)."""
+    close = [c for c in _candidates(value, max_denominator) if c[1] <= _JOINT_WINDOW]
+    return min(close, key=lambda c: (c[0], c[1]))[2] if close else None
 
 
 def _candidates(value: float, max_denominator: int) -> list[tuple[int, float, sympy.Expr]]:
@@ -110,9 +118,13 @@ def snap_constants(
     candidates within 5 % (relative) of its fitted value are ``0``, ``p/q``
     (``q <= max_denominator``), ``p/q * pi**k`` (``k`` in -2..2), ``p/q * e``,
     ``sqrt(p/q)`` and ``sqrt(p/q) * pi**(+-1/2)`` (so ``1/sqrt(2*pi)`` is found).
-    They are tried simplest first, then nearest first; the first one for which,
-    after refitting the remaining Floats, the RMSE on ``(X, y)`` stays at most
-    ``max(base_rmse * (1 + max(1e-3, k / n)), rel_tol * std(y))`` is kept,
+    First all floats are set at once to their simplest candidate within 1 % and
+    the rest refitted: kept when the RMSE passes the test below with ``k`` = their
+    number (constants that compensate each other on noisy rows pass together).
+    Then, one float at a time, candidates are tried simplest first, then nearest
+    first; the first one for which, after refitting the remaining Floats, the RMSE
+    on ``(X, y)`` stays at most ``max(base_rmse * (1 + max(1e-3, k·log(n)/(2n))),
+    rel_tol * std(y))`` is kept (BIC's allowance, `symkan.formula.refit.tolerance`),
     where ``base_rmse`` is the RMSE of the refitted input, ``k`` the number of
     snaps so far including this one and ``n`` the number of rows. A float with
     no such candidate keeps its (refitted) value. Pass held-out data to judge
@@ -144,8 +156,25 @@ def snap_constants(
         return expr
     n_snapped = 0
     exact: list[sympy.Expr | None] = [None] * model.n_params
+    # first every constant at once to its simplest value close by: constants that
+    # compensate each other on noisy rows (an exponent 0.997 and a factor 1.004) pass
+    # together where each alone would fail
+    joint = {j: c for j in range(model.n_params)
+             if (c := _nearby(float(p[j]), max_denominator)) is not None}
+    if len(joint) > 1:
+        trial_p, trial_free = p.copy(), free.copy()
+        for j, c in joint.items():
+            trial_p[j], trial_free[j] = float(c), False
+        trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200)
+        if error <= tolerance(base, y, rel_tol, len(joint)):
+            p, free = trial_p, trial_free
+            for j, c in joint.items():
+                exact[j] = c
+            n_snapped = len(joint)
     order = np.argsort(-model.influence(cols, p, []), kind="stable")
     for j in order:
+        if exact[j] is not None:
+            continue
         for _, _, candidate in _candidates(float(p[j]), max_denominator):
             trial_p, trial_free = p.copy(), free.copy()
             trial_p[j] = float(candidate)

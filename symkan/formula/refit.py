@@ -248,12 +248,17 @@ def refit_constants(
 def tolerance(base: float, y: np.ndarray, rel_tol: float, n_fixed: int) -> float:
     """Largest RMSE accepted after fixing `n_fixed` more constants (or terms).
 
-    The relative slack is ``1e-3``, or ``n_fixed / n`` when larger: fixing a
-    constant fitted to noise raises the RMSE by about ``1/n`` relative (the
-    AIC trade-off), which small data sets must be allowed.
+    BIC's trade-off: a fixed constant must not raise ``n·log(RSS)`` by more than
+    ``log(n)``, so the RMSE may grow by ``n_fixed·log(n)/(2n)`` relative (at least
+    ``1e-3``). On noisy rows, fixing a constant at its true value raises the RSS by
+    ``χ²₁·σ²`` (the noise's chance effect on the fitted value): the allowance keeps a right
+    snap with probability ``P(χ²₁ ≤ log n)``, 99 % at n = 800, where the former ``1/n``
+    (AIC-sized) rejected one in six. A wrong snap on noiseless rows raises the RMSE by
+    orders of magnitude and is refused either way.
     """
     spread = float(np.std(y)) if y.size else 0.0
-    slack = max(_RMSE_SLACK, n_fixed / max(y.size, 1))
+    n = max(y.size, 2)
+    slack = max(_RMSE_SLACK, n_fixed * math.log(n) / (2 * n))
     return max(base * (1 + slack), rel_tol * spread)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import sympy
 import torch
 
@@ -23,6 +24,7 @@ from symkan.formula import complexity
 from symkan.formula.display import formula_text
 from symkan.search.finalize import finalize
 from symkan.search.levers import ALL
+from symkan.search.noise import structure
 from symkan.search.steering import uses_only
 from symkan.search.types import Candidate, FitConfig, Halt, Problem, SubBudget, exact
 from symkan.symbolic.library import Primitive
@@ -32,6 +34,11 @@ Progress = Callable[[str, dict], None]
 _ERRORS = (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError)
 # a refit this close to the rows (× std of y) is cleaned at once: it may be the law
 _NEAR_EXACT = 1e-4
+# on noisy rows: a refit within this factor of the problem's noise estimate is cleaned at
+# once, and settles the problem when its residuals have no structure
+_AT_NOISE = 1.5
+_SETTLE_COMPLEXITY = 40  # larger formulas never settle a problem by being at the noise
+_NO_STRUCTURE = 0.02  # a forest predicts less than this share of the residuals: noise
 
 
 class Solver:
@@ -113,7 +120,7 @@ class Solver:
                 if lever.kind == "reducer" and problem.depth >= self.config.max_depth:
                     continue
                 self.check()
-                if exact(candidates, problem.scale) or not lever.applies(problem, self):
+                if self.settled(candidates, problem) or not lever.applies(problem, self):
                     continue
                 self._run(lever, problem, candidates)
         except SubBudget:
@@ -137,7 +144,7 @@ class Solver:
                     if problem.depth == 0:
                         self.progress("candidate", method=cand.method, formula=formula_text(cand.expr, self.names[0]),
                                       val_rmse=cand.val_rmse)
-                    if exact([cand], problem.scale):
+                    if self.settled([cand], problem):
                         break
         finally:
             self.timings[path] = self.timings.get(path, 0.0) + time.perf_counter() - t0
@@ -159,13 +166,32 @@ class Solver:
         try:
             refit = formula.refit_constants(expr, problem.symbols, *fit_xy)
             loss = formula.rmse(refit, problem.symbols, *val_xy)
-            if not loss <= _NEAR_EXACT * problem.scale:
+            at_noise = (loss <= _AT_NOISE * problem.noise
+                        and complexity(refit) <= _SETTLE_COMPLEXITY)
+            if not (loss <= _NEAR_EXACT * problem.scale or at_noise):
                 return Candidate(method, refit, loss, complexity(refit), cleaned=False)
             return _cleaned(method, refit, problem)
         except _ERRORS as err:
             if problem.depth == 0:
                 self.progress("candidate", method=method, error=str(err))
             return None
+
+    def settled(self, candidates: list[Candidate], problem: Problem) -> bool:
+        """Whether the search of ``problem`` can stop: a candidate reproduces the
+        validation rows to rounding error, or, on noisy rows, a small cleaned one is at
+        the noise level and leaves residuals without structure (`symkan.search.noise`)."""
+        if exact(candidates, problem.scale):
+            return True
+        limit = _AT_NOISE * problem.noise
+        for c in candidates:
+            if not (c.cleaned and c.complexity <= _SETTLE_COMPLEXITY and c.val_rmse <= limit):
+                continue
+            key = ("settled", id(problem), sympy.srepr(c.expr))
+            if key not in self.memo:
+                self.memo[key] = _noise_only(c.expr, problem)
+            if self.memo[key]:
+                return True
+        return False
 
     def cleaned(self, cand: Candidate, problem: Problem) -> Candidate:
         """``cand`` cleaned and snapped on ``problem``'s rows (itself if it fails)."""
@@ -183,6 +209,19 @@ class Solver:
         raw = sorted((c for c in candidates if not c.cleaned), key=lambda c: c.val_rmse)
         out = [c for c in candidates if c.cleaned]
         return out + [self.cleaned(c, problem) for c in raw[:keep]] + raw[keep:]
+
+
+def _noise_only(expr: sympy.Expr, problem: Problem) -> bool:
+    """Whether ``expr`` leaves only noise: a forest fitted to its fit-row residuals
+    predicts (almost) nothing of its validation residuals."""
+    try:
+        r = problem.y - formula.evaluate(expr, problem.symbols, problem.X)
+        rv = problem.yv - formula.evaluate(expr, problem.symbols, problem.Xv)
+    except _ERRORS:
+        return False
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(rv))):
+        return False
+    return structure(problem.X, r, problem.Xv, rv) < _NO_STRUCTURE
 
 
 def _cleaned(method: str, expr: sympy.Expr, problem: Problem) -> Candidate:

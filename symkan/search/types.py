@@ -12,6 +12,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -19,6 +20,7 @@ import sympy
 from symkan.errors import InputError
 from symkan.kan.prune import PruneConfig
 from symkan.search.decompose import SeparabilityConfig
+from symkan.search.noise import noise_level
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
 LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "terms", "enumerate", "units",
@@ -167,6 +169,11 @@ class Problem:
     def scale(self) -> float:
         """The target's spread on the fit rows: the unit of "exact" and "simplest"."""
         return float(np.std(self.y)) or 1.0
+
+    @cached_property
+    def noise(self) -> float:
+        """An upper estimate of the noise's std in ``y`` (`symkan.search.noise`)."""
+        return noise_level(self.X, self.y)
 
     def sub(self, X, y, Xv, yv, symbols, label: str) -> Problem:
         """A smaller problem one level down, made by the reducer ``label``."""

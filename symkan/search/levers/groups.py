@@ -25,6 +25,7 @@ import sympy
 
 from symkan.formula.numeric import evenly_spaced
 from symkan.search import units
+from symkan.search.noise import log_rows
 from symkan.search.types import Lever, Problem
 
 _DEGREE = 10  # Chebyshev degree of G
@@ -198,7 +199,9 @@ def _applies(problem: Problem, solver) -> bool:
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
-    groups = find_groups(problem.X, problem.y)
+    rows = log_rows(problem.y, problem.noise)  # rows whose sign noise flipped: left out
+    keep = rows if rows is not None and not rows.all() else slice(None)
+    groups = find_groups(problem.X[keep], problem.y[keep])
     solver.progress("groups", groups=[(g.p, g.e) for g in groups])
     for k, group in enumerate(groups):
         reduction = group.reduction

@@ -18,6 +18,7 @@ import sympy
 
 from symkan.formula import network_expression
 from symkan.search.networks import new_kan, refine, through_exp, to_tensor
+from symkan.search.noise import log_rows
 from symkan.search.types import Lever, Problem
 from symkan.symbolic.snap import snap
 
@@ -31,13 +32,18 @@ def _applies(problem: Problem, solver) -> bool:
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     X, y, symbols = problem.X, problem.y, problem.symbols
     config, device, library = solver.config, solver.device, solver.library
-    targets = [("", y, None)]
-    sign = float(np.sign(y[0]))
-    if sign != 0 and np.all(np.sign(y) == sign):  # products first: most laws are monomials
-        targets.insert(0, ("log|y|", np.log(np.abs(y)), sign))
-    Xt = to_tensor(X, device)
-    for label, target, sgn in targets:
-        model = new_kan((X.shape[1], 1), X, target, config.grid_sizes[0], config.seed, device)
+    targets = [("", y, None, slice(None))]
+    rows = log_rows(y, problem.noise)
+    if rows is not None:  # products first: most laws are monomials
+        sign = float(np.sign(y[rows][0]))
+        targets.insert(0, ("log|y|", np.log(np.abs(y[rows])), sign, rows))
+        if not rows.all() and problem.depth == 0:
+            solver.progress("note", text=f"log|y|: {int((~rows).sum())} rows within the noise "
+                            "of zero (a few with their sign flipped) left out")
+    for label, target, sgn, keep in targets:
+        Xk = X[keep]
+        Xt = to_tensor(Xk, device)
+        model = new_kan((X.shape[1], 1), Xk, target, config.grid_sizes[0], config.seed, device)
         steps = config.steps if problem.depth == 0 else max(config.steps // 2, 10)
         model, _ = refine(model, Xt, to_tensor(target[:, None], device), config.grid_sizes,
                           steps, check=solver.check)
@@ -46,7 +52,7 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
             expr = network_expression(snapped, symbols, library)
             net = model
         else:
-            net = through_exp(model, Xt, y, sgn)  # the network that computes y itself
+            net = through_exp(model, Xt, y[keep], sgn)  # the network that computes y itself
             snapped = snap(net, Xt, library)
             # its first layer is the log-space network's: log|y| is read from those edges
             log_snapped = replace(
