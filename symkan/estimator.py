@@ -28,7 +28,7 @@ import pandas as pd
 import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from symkan.data import from_arrays
 from symkan.errors import InputError
@@ -214,7 +214,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
             max_complexity=self.max_complexity, parsimony=self.parsimony,
         ).validate()  # the one place settings are checked
 
-    def fit(self, X, y) -> SymKANRegressor:
+    def fit(self, X, y, sample_weight=None) -> SymKANRegressor:
         """Find a Pareto front of formulas for ``y`` (each column of a 2-D ``y``).
 
         Parameters
@@ -224,6 +224,9 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
             Python identifiers); otherwise the variables are ``x0, x1, ...``.
         y : array-like, pandas Series or DataFrame, shape (n,) or (n, k)
             One formula per column when 2-D.
+        sample_weight : array-like, shape (n,), optional
+            One weight >= 0 per row (e.g. ``1/σ²`` of its measurement error): every constant
+            fit, snap and held-out error of the search is weighted.
 
         Returns
         -------
@@ -239,6 +242,12 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
                 f"X has {X_arr.shape[0]} rows (n_samples = {X_arr.shape[0]}); symkan needs at "
                 f"least {_MIN_ROWS} to fit, validate and test a formula: add rows"
             )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X_arr, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            if not sample_weight.sum() > 0:
+                raise InputError("sample_weight is zero on every row; the sample weights "
+                                 "must contain at least one non-zero weight")
         Y = y_arr[:, None] if y_arr.ndim == 1 else y_arr
         if target_names is None or len(target_names) != Y.shape[1]:
             target_names = ["y"] if Y.shape[1] == 1 else [f"y{j}" for j in range(Y.shape[1])]
@@ -246,7 +255,7 @@ class SymKANRegressor(RegressorMixin, BaseEstimator):
         for j in range(Y.shape[1]):
             target = _free_name(target_names[j], names or [f"x{i}" for i in range(X_arr.shape[1])])
             ds = from_arrays(X_arr, Y[:, j], names, target_name=target, min_rows=_MIN_ROWS)
-            results.append(fit(ds, config))
+            results.append(fit(ds, config, sample_weight=sample_weight))
         self.results_ = results
         self.n_outputs_ = Y.shape[1]
         self._y_ndim = y_arr.ndim

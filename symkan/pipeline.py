@@ -114,6 +114,7 @@ def fit(
     library: Mapping[str, Primitive] = DEFAULT_LIBRARY,
     on_progress: Progress | None = None,
     stop: Callable[[], bool] | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> FitResult:
     """Find a closed-form formula for ``dataset.y`` in terms of ``dataset.X``.
 
@@ -122,10 +123,15 @@ def fit(
     once at least one formula exists, when ``config.time_budget`` seconds are spent.
     `FitResult.stopped` says which. Stopped by ``stop`` before any formula exists, it raises
     `FitInterrupted`.
+
+    ``sample_weight`` (one number >= 0 per row, e.g. ``1/σ²`` of each measurement) makes
+    every constant refit, cleaning, snapping and held-out error of the search weighted, so
+    the selection too; the levers' own networks and screens see the rows unweighted.
     """
     start = time.perf_counter()
     config.validate()
     _check_fit_input(dataset)
+    weights = _check_weights(sample_weight, dataset.n_rows)
     dataset, notes = choose_columns(dataset, config.inputs, config.exclude)
     _check_fit_input(dataset)
     steer = steering(config, dataset.feature_names, library)  # bad strings: errors now
@@ -136,7 +142,10 @@ def fit(
     if config.units is not None:  # bad units are an error before any training
         units.units_for(config.units, dataset.feature_names, dataset.target_name)
     device = resolve_device(config.device)
-    problem, test_ds = _split(dataset, config)
+    problem, test_ds = _split(dataset, config, weights)
+    if weights is not None:
+        notes = [*notes, ("rows weighted by sample_weight: every constant fit, snap and "
+                          "held-out error of the search is weighted")]
     solver = Solver(config, steer.library, device, on_progress=on_progress, stop=stop,
                     start=start, names=(dataset.feature_names, dataset.target_name),
                     steering=steer)
@@ -177,14 +186,38 @@ def _formula_network(expr, symbols, X: np.ndarray, pred: np.ndarray
     return net, r2(net.predict(X), pred)
 
 
-def _split(dataset: Dataset, config: FitConfig) -> tuple[Problem, Dataset]:
-    """Fit, validation and test rows; the top problem is the fit and validation rows."""
+def _split(dataset: Dataset, config: FitConfig,
+           weights: np.ndarray | None = None) -> tuple[Problem, Dataset]:
+    """Fit, validation and test rows; the top problem is the fit and validation rows
+    (with their weights, scaled to mean 1 on the training rows)."""
     train_ds, test_ds = train_test_split(dataset, config.test_fraction, seed=config.seed)
     fit_ds, val_ds = train_test_split(train_ds, config.val_fraction, seed=config.seed + 1)
+    rows = None
     if fit_ds.n_rows > config.max_rows:
-        rows = np.random.default_rng(config.seed).choice(fit_ds.n_rows, config.max_rows, False)
-        fit_ds = fit_ds.select(np.sort(rows))
-    return Problem(fit_ds.X, fit_ds.y, val_ds.X, val_ds.y, dataset.symbols()), test_ds
+        rows = np.sort(np.random.default_rng(config.seed).choice(fit_ds.n_rows, config.max_rows,
+                                                                 False))
+        fit_ds = fit_ds.select(rows)
+    pair = None
+    if weights is not None:  # the same splits of the row numbers give each row its weight
+        index = Dataset(np.arange(dataset.n_rows, dtype=float)[:, None],
+                        np.arange(dataset.n_rows, dtype=float), ("row",), "target")
+        train_i, _ = train_test_split(index, config.test_fraction, seed=config.seed)
+        fit_i, val_i = train_test_split(train_i, config.val_fraction, seed=config.seed + 1)
+        fit_rows = fit_i.y.astype(int) if rows is None else fit_i.y.astype(int)[rows]
+        unit = float(np.mean(weights[train_i.y.astype(int)])) or 1.0
+        pair = (weights[fit_rows] / unit, weights[val_i.y.astype(int)] / unit)
+    problem = Problem(fit_ds.X, fit_ds.y, val_ds.X, val_ds.y, dataset.symbols(), weights=pair)
+    return problem, test_ds
+
+
+def _check_weights(weights, n: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.sum(w) > 0:
+        raise InputError(f"sample_weight must hold {n} finite numbers >= 0 (one per row), not "
+                         "all 0; e.g. 1/σ² of each row's measurement error")
+    return w
 
 
 def _solve(solver: Solver, problem: Problem) -> tuple[list[Candidate], str | None]:

@@ -94,3 +94,17 @@ def test_cli_bench_bad_input_exits_2_without_writing(tmp_path, capsys):
     (other / "mine.txt").write_text("keep")
     assert main(["bench", "feynman", "--limit", "1", "--out", str(other)]) == 2
     assert sorted(p.name for p in other.iterdir()) == ["mine.txt"]
+
+
+def test_srbench_protocol_trains_on_noisy_rows_and_tests_on_fresh_noiseless_ones(tmp_path):
+    out = tmp_path / "bench"
+    code = main(["bench", "feynman", "--names", "I.12.1", "--method", "operon", "--fast",
+                 "--protocol", "srbench", "--seeds", "2", "--noise", "0.1", "--workers", "1",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    records = load_records(out / "results.jsonl")
+    assert sorted(r["seed"] for r in records) == [0, 1]
+    assert {r["n"] for r in records} == {10_000} and {r["noise"] for r in records} == {0.1}
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["operon"]["config"]["protocol"] == "srbench"
+    assert meta["operon"]["config"]["n_test"] == 10_000

@@ -49,6 +49,16 @@ class BenchConfig:
     n_test: int = 1000
     time_budget: float = 120.0
     fast: bool = False  # tiny training settings (tests and smoke runs only)
+    protocol: str = "symkan"  # or "srbench" (see `PROTOCOLS`)
+
+
+# ``--protocol``: training rows, test rows and seeds per problem. Noise is always added to
+# the training target only; the test rows are fresh and noiseless. SRBench's ground-truth
+# protocol (La Cava et al. 2021) trains on 10,000 rows and repeats with several seeds.
+PROTOCOLS: dict[str, dict[str, int]] = {
+    "symkan": {"n": 1000, "n_test": 1000, "seeds": 1},
+    "srbench": {"n": 10_000, "n_test": 10_000, "seeds": 5},
+}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from symkan.bench.runner import BenchConfig, read_meta, tasks
+from symkan.bench.runner import PROTOCOLS, BenchConfig, read_meta, tasks
 from symkan.bench.runner import run as run_bench
 from symkan.bench.summary import headline_table
 from symkan.errors import InputError
@@ -28,13 +28,17 @@ def add_parser(sub) -> None:
     p.add_argument("--names", help="only these problems, comma-separated")
     p.add_argument("--noise", type=float, default=0.0,
                    help="Gaussian noise, std = level × RMS of the target (SRBench)")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per problem")
-    p.add_argument("--n", type=int, default=1000, help="training rows per problem")
+    p.add_argument("--protocol", default="symkan", choices=sorted(PROTOCOLS),
+                   help="symkan: 1,000 training rows, one seed; srbench: SRBench's 10,000 "
+                        "training rows, 10,000 test rows, 5 seeds (noise on the training "
+                        "target only, noiseless test rows, in both)")
+    p.add_argument("--seeds", type=int, help="seeds per problem (default: the protocol's)")
+    p.add_argument("--n", type=int, help="training rows per problem (default: the protocol's)")
     p.add_argument("--time-budget", type=float, default=120.0, help="seconds per problem")
     p.add_argument("--workers", type=int, default=2, help="local processes (1 thread each)")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", type=Path,
-                   help="results folder (default reports/bench/<suite>[-noise<L>])")
+                   help="results folder (default reports/bench/<suite>[-srbench][-noise<L>])")
     p.add_argument("--fast", action="store_true",
                    help="tiny training settings, for smoke tests only")
     p.add_argument("--quiet", action="store_true")
@@ -70,17 +74,20 @@ def _clock(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     methods = tuple(m.strip() for m in args.method.split(",") if m.strip())
+    rows = PROTOCOLS[args.protocol]
     config = BenchConfig(
         suite=args.suite, methods=methods, limit=args.limit,
         names=tuple(n.strip() for n in (args.names or "").split(",") if n.strip()),
-        noise=args.noise, seeds=args.seeds, n=args.n, time_budget=args.time_budget,
-        fast=args.fast,
+        noise=args.noise, seeds=args.seeds if args.seeds is not None else rows["seeds"],
+        n=args.n if args.n is not None else rows["n"], n_test=rows["n_test"],
+        time_budget=args.time_budget, fast=args.fast, protocol=args.protocol,
     )
     if args.workers < 1:
         raise InputError("--workers must be at least 1")
     todo = tasks(config)  # validates the suite, names and methods before anything is written
     out = args.out or Path("reports/bench") / (
-        args.suite + (f"-noise{args.noise:g}" if args.noise else ""))
+        args.suite + ("-srbench" if args.protocol == "srbench" else "")
+        + (f"-noise{args.noise:g}" if args.noise else ""))
     if out.exists() and (not out.is_dir() or (any(out.iterdir())
                                               and not (out / "results.jsonl").exists())):
         raise InputError(f"--out {str(out)!r} exists and is not a symkan bench folder "

@@ -8,11 +8,14 @@ a second one aborts with nothing written.
 from __future__ import annotations
 
 import argparse
+import difflib
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from symkan.cli._paths import check_run_folder
 from symkan.cli.progress import Progress
@@ -75,6 +78,10 @@ def add_parser(sub) -> None:
     steer.add_argument("--from", dest="from_run", type=Path, metavar="RUN",
                        help="repeat the settings of the run folder RUN (its result.json) on "
                             "this CSV; options given here override them")
+    fit.add_argument("--weights", metavar="COL",
+                     help="a column of row weights >= 0 (e.g. 1/σ² of each measurement): "
+                          "every constant fit, snap and held-out error is weighted; the "
+                          "column is not an input")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.add_argument("--force", action="store_true",
                      help="write the run into an existing folder that is not a run folder "
@@ -124,6 +131,25 @@ def _front_table(result) -> list[str]:
     return rows
 
 
+def _weights(dataset, column: str | None, targets) -> tuple:
+    """The dataset without the weights column, and that column's values (None: none)."""
+    if column is None:
+        return dataset, None
+    names = list(dataset.feature_names)
+    if column in targets:
+        raise InputError(f"--weights {column!r} is the target; give a column of row weights")
+    if column not in names:
+        hint = difflib.get_close_matches(column, names, n=1)
+        raise InputError(f"--weights {column!r} is not a column of {dataset.source}; its "
+                         f"columns are {names}" + (f". Did you mean {hint[0]!r}?" if hint else ""))
+    k = names.index(column)
+    w = dataset.X[:, k]
+    if np.any(w < 0) or not np.sum(w) > 0:
+        raise InputError(f"--weights {column!r} has negative values or only zeros; weights "
+                         "are numbers >= 0, e.g. 1/σ² of each row's measurement error")
+    return dataset.with_features([i for i in range(len(names)) if i != k]), w
+
+
 def run(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     if args.time_budget is not None and not args.time_budget > 0:
@@ -131,9 +157,10 @@ def run(args: argparse.Namespace) -> int:
                          "seconds, e.g. --time-budget 60")
     base = recorded_settings(args.from_run) if args.from_run is not None else {}
     targets = _targets(args.target or base.get("target"))
-    datasets = []
+    datasets, weights = [], None
     for target in targets:
         dataset = load_csv(args.data, target)
+        dataset, weights = _weights(dataset, args.weights, targets)
         others = [i for i, n in enumerate(dataset.feature_names) if n not in targets]
         datasets.append(dataset.with_features(others) if len(targets) > 1 else dataset)
     out = args.out or Path("reports") / Path(args.data).stem
@@ -155,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{dataset.source}: {dataset.n_rows} rows, target {dataset.target_name!r}, "
                 f"features {list(dataset.feature_names)}", final=True,
             )
-            results.append(fit(dataset, config, on_progress=progress, stop=stop.is_set))
+            results.append(fit(dataset, config, on_progress=progress, stop=stop.is_set,
+                               sample_weight=weights))
     if len(results) < len(datasets):
         skipped = [d.target_name for d in datasets[len(results):]]
         progress.line(f"interrupted: no formula for {skipped}", final=True)

@@ -111,6 +111,7 @@ def snap_constants(
     *,
     rel_tol: float = 1e-6,
     max_denominator: int = 12,
+    weights: np.ndarray | None = None,
 ) -> sympy.Expr:
     """Replace Floats by nice exact numbers where the data allow it.
 
@@ -119,16 +120,18 @@ def snap_constants(
     (``q <= max_denominator``), ``p/q * pi**k`` (``k`` in -2..2), ``p/q * e``,
     ``sqrt(p/q)`` and ``sqrt(p/q) * pi**(+-1/2)`` (so ``1/sqrt(2*pi)`` is found).
     First all floats are set at once to their simplest candidate within 1 % and
-    the rest refitted: kept when the RMSE passes the test below with ``k`` = their
-    number (constants that compensate each other on noisy rows pass together).
-    Then, one float at a time, candidates are tried simplest first, then nearest
-    first; the first one for which, after refitting the remaining Floats, the RMSE
-    on ``(X, y)`` stays at most ``max(base_rmse * (1 + max(1e-3, k·log(n)/(2n))),
-    rel_tol * std(y))`` is kept (BIC's allowance, `symkan.formula.refit.tolerance`),
-    where ``base_rmse`` is the RMSE of the refitted input, ``k`` the number of
-    snaps so far including this one and ``n`` the number of rows. A float with
-    no such candidate keeps its (refitted) value. Pass held-out data to judge
-    the snaps on data the constants were not trained on.
+    the rest refitted: kept when the RMSE stays at most ``base_rmse * (1 + max(1e-3,
+    k·log(n)/(2n)))`` with ``k`` their number (BIC's allowance for one decision; on
+    noisy rows constants that compensate each other, an exponent 0.997 and a factor
+    1.004, pass together). Then, one float at a time, candidates are tried simplest
+    first, then nearest first; the first one for which, after refitting the remaining
+    Floats, the RMSE on ``(X, y)`` stays at most ``max(base_rmse * (1 + max(1e-3,
+    k / n)), rel_tol * std(y))`` is kept (`symkan.formula.refit.tolerance`), where
+    ``base_rmse`` is the RMSE of the refitted input, ``k`` the number of snaps so far
+    including this one and ``n`` the number of rows. A float with no such candidate
+    keeps its (refitted) value. Pass held-out data to judge
+    the snaps on data the constants were not trained on. ``weights`` (n,) make every
+    refit and RMSE weighted.
 
     Examples
     --------
@@ -147,11 +150,11 @@ def snap_constants(
         )
     if not has_floats(expr):
         return expr
-    X, y = subsample(X, y)
+    X, y, w = subsample(X, y, weights) if weights is not None else (*subsample(X, y), None)
     cols = list(X.T)
     model = Model(expr, symbols)
     free = np.ones(model.n_params, bool)
-    p, base = model.fit(cols, y, model.p0, [], free, 200)
+    p, base = model.fit(cols, y, model.p0, [], free, 200, w)
     if not math.isfinite(base):
         return expr
     n_snapped = 0
@@ -165,8 +168,8 @@ def snap_constants(
         trial_p, trial_free = p.copy(), free.copy()
         for j, c in joint.items():
             trial_p[j], trial_free[j] = float(c), False
-        trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200)
-        if error <= tolerance(base, y, rel_tol, len(joint)):
+        trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200, w)
+        if error <= tolerance(base, y, rel_tol, len(joint), bic=True):
             p, free = trial_p, trial_free
             for j, c in joint.items():
                 exact[j] = c
@@ -179,7 +182,7 @@ def snap_constants(
             trial_p, trial_free = p.copy(), free.copy()
             trial_p[j] = float(candidate)
             trial_free[j] = False
-            trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200)
+            trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200, w)
             if error <= tolerance(base, y, rel_tol, n_snapped + 1):
                 p, free = trial_p, trial_free
                 exact[j] = candidate

@@ -143,7 +143,8 @@ def r2(pred: np.ndarray, y: np.ndarray) -> float:
     return float(1 - np.sum((pred - y) ** 2) / ss) if ss > 0 else math.nan
 
 
-def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
+def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *,
+         weights: np.ndarray | None = None) -> float:
     """Root-mean-square error of `expr` on ``(X, y)``; ``inf`` when not finite.
 
     Parameters
@@ -152,6 +153,7 @@ def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
     symbols : the symbols, in the order of the columns of `X`.
     X : array of shape (n, len(symbols)).
     y : array of shape (n,).
+    weights : optional array of shape (n,), >= 0: ``sqrt(Σ w·r² / Σ w)``.
 
     Examples
     --------
@@ -165,7 +167,12 @@ def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y) -> float:
         pred = values_at(expr, symbols, X)
     except (ValueError, OverflowError, ZeroDivisionError):
         return math.inf
-    return rmse_of(pred, y)
+    if weights is None:
+        return rmse_of(pred, y)
+    w = np.asarray(weights, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        value = float(np.sqrt(np.sum(w * (pred - y) ** 2) / np.sum(w)))
+    return value if math.isfinite(value) else math.inf
 
 
 def round_floats(expr: sympy.Expr, digits: int = 4) -> sympy.Expr:

@@ -44,13 +44,24 @@ _RMSE_SLACK = 1e-3
 _MAX_DROP_TRIES = 100
 
 
-def subsample(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """At most `_MAX_ROWS` evenly spaced rows (no randomness)."""
+def subsample(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None):
+    """At most `_MAX_ROWS` evenly spaced rows (no randomness): ``(X, y)``, or
+    ``(X, y, weights)`` when weights are given."""
     n = X.shape[0]
-    if n <= _MAX_ROWS:
-        return X, y
-    idx = np.linspace(0, n - 1, _MAX_ROWS).round().astype(np.int64)
-    return X[idx], y[idx]
+    idx = (np.arange(n) if n <= _MAX_ROWS
+           else np.linspace(0, n - 1, _MAX_ROWS).round().astype(np.int64))
+    if weights is None:
+        return (X, y) if n <= _MAX_ROWS else (X[idx], y[idx])
+    return X[idx], y[idx], np.asarray(weights, dtype=np.float64)[idx]
+
+
+def weighted_rmse(pred: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
+    """RMSE, weighted (``sqrt(Σ w·r² / Σ w)``) when ``weights`` are given."""
+    if weights is None:
+        return rmse_of(pred, y)
+    with np.errstate(all="ignore"):
+        value = float(np.sqrt(np.sum(weights * (pred - y) ** 2) / np.sum(weights)))
+    return value if math.isfinite(value) else math.inf
 
 
 def _parametrize(expr: sympy.Basic, params: list, values: list, gates: list | None):
@@ -129,11 +140,13 @@ class Model:
             J[:, j] = (as_column(out[0], n) - pred) / h
         return J
 
-    def fit(self, cols, y, p, g, free: np.ndarray, max_nfev: int) -> tuple[np.ndarray, float]:
-        """Refit the free parameters; returns (parameters, rmse), never worse than `p`."""
+    def fit(self, cols, y, p, g, free: np.ndarray, max_nfev: int,
+            weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Refit the free parameters (weighted least squares when ``weights`` are given);
+        returns (parameters, rmse), never worse than `p`."""
         p = np.asarray(p, dtype=np.float64).copy()
         g = np.asarray(g, dtype=np.float64)
-        start = rmse_of(self.evaluate(cols, p, g)[0], y)
+        start = weighted_rmse(self.evaluate(cols, p, g)[0], y, weights)
         idx = np.flatnonzero(free)
         if idx.size == 0 or not math.isfinite(start):
             return p, start
@@ -142,16 +155,19 @@ class Model:
         # (a target of size 1e-20 would stop at once), MINPACK's were relative
         unit = float(np.sqrt(np.mean(y**2)))
         unit = unit if math.isfinite(unit) and unit > 0 else 1.0
+        root = 1.0 if weights is None else np.sqrt(weights / np.mean(weights))  # (n,)
 
         def residual(q):
             full = p.copy()
             full[idx] = q
-            return (self.evaluate(cols, full, g)[0] - y) / unit
+            return root * (self.evaluate(cols, full, g)[0] - y) / unit
 
         def jacobian(q):
             full = p.copy()
             full[idx] = q
             J = self.evaluate(cols, full, g, jac=True)[1][:, idx] / unit
+            if weights is not None:
+                J = root[:, None] * J
             return np.where(np.isfinite(J), J, 0.0)
 
         # The trust-region method, not Levenberg-Marquardt: scipy's MINPACK ('lm', scipy
@@ -168,7 +184,7 @@ class Model:
             return p, start
         trial = p.copy()
         trial[idx] = result.x
-        error = rmse_of(self.evaluate(cols, trial, g)[0], y)
+        error = weighted_rmse(self.evaluate(cols, trial, g)[0], y, weights)
         if np.all(np.isfinite(trial)) and error <= start:
             return trial, error
         return p, start
@@ -207,7 +223,8 @@ def has_floats(expr: sympy.Basic) -> bool:
 
 
 def refit_constants(
-    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, max_nfev: int = 200
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, max_nfev: int = 200,
+    weights: np.ndarray | None = None,
 ) -> sympy.Expr:
     """Refit every Float of `expr` to ``(X, y)`` by nonlinear least squares.
 
@@ -223,6 +240,7 @@ def refit_constants(
     X : array of shape (n, len(symbols)).
     y : array of shape (n,).
     max_nfev : most evaluations of the residual allowed to the optimiser.
+    weights : optional array of shape (n,), >= 0: weighted least squares.
 
     Examples
     --------
@@ -237,33 +255,38 @@ def refit_constants(
         raise InputError(f"max_nfev={max_nfev!r} must be a positive integer, e.g. 200.")
     if not has_floats(expr):
         return expr
-    X, y = subsample(X, y)
+    X, y, w = _rows(X, y, weights)
     model = Model(expr, symbols)
-    p, _ = model.fit(list(X.T), y, model.p0, [], np.ones(model.n_params, bool), max_nfev)
+    p, _ = model.fit(list(X.T), y, model.p0, [], np.ones(model.n_params, bool), max_nfev, w)
     if np.array_equal(p, np.asarray(model.p0)):
         return expr
     return model.to_expr(p)
 
 
-def tolerance(base: float, y: np.ndarray, rel_tol: float, n_fixed: int) -> float:
+def tolerance(base: float, y: np.ndarray, rel_tol: float, n_fixed: int, *,
+              bic: bool = False) -> float:
     """Largest RMSE accepted after fixing `n_fixed` more constants (or terms).
 
-    BIC's trade-off: a fixed constant must not raise ``n·log(RSS)`` by more than
-    ``log(n)``, so the RMSE may grow by ``n_fixed·log(n)/(2n)`` relative (at least
-    ``1e-3``). On noisy rows, fixing a constant at its true value raises the RSS by
-    ``χ²₁·σ²`` (the noise's chance effect on the fitted value): the allowance keeps a right
-    snap with probability ``P(χ²₁ ≤ log n)``, 99 % at n = 800, where the former ``1/n``
-    (AIC-sized) rejected one in six. A wrong snap on noiseless rows raises the RMSE by
-    orders of magnitude and is refused either way.
+    The relative slack is ``1e-3``, or ``n_fixed / n`` when larger: fixing a constant
+    fitted to noise raises the RMSE by about ``1/n`` relative (the AIC trade-off), which
+    small data sets must be allowed. With ``bic``, BIC's trade-off: the RSS may grow by
+    ``log(n)/n`` per constant, so the RMSE by ``n_fixed·log(n)/(2n)``; on noisy rows,
+    fixing a constant at its true value raises the RSS by ``χ²₁·σ²`` (the noise's chance
+    effect on the fitted value), so a right snap is kept with probability
+    ``P(χ²₁ ≤ log n)`` (99 % at n = 800), where AIC's rejects one in six. BIC is for one
+    decision (every constant at once to its simplest value): trying many candidates for
+    each constant with that slack would keep wrong ones that fit the noise.
     """
     spread = float(np.std(y)) if y.size else 0.0
     n = max(y.size, 2)
-    slack = max(_RMSE_SLACK, n_fixed * math.log(n) / (2 * n))
+    allowance = n_fixed * math.log(n) / (2 * n) if bic else n_fixed / n
+    slack = max(_RMSE_SLACK, allowance)
     return max(base * (1 + slack), rel_tol * spread)
 
 
 def drop_negligible_terms(
-    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6,
+    weights: np.ndarray | None = None,
 ) -> sympy.Expr:
     """Remove additive terms and zero constants that the data do not need.
 
@@ -287,14 +310,14 @@ def drop_negligible_terms(
     """
     expr, symbols, X, y = check_data(expr, symbols, X, y)
     check_rel_tol(rel_tol)
-    X, y = subsample(X, y)
+    X, y, w = _rows(X, y, weights)
     has_sum = any(node.is_Add for node in sympy.preorder_traversal(expr))
     if not has_floats(expr) and not has_sum:
         return expr
     cols = list(X.T)
     model = Model(expr, symbols, gate_terms=True)
     free = np.ones(model.n_params, bool)
-    p, base = model.fit(cols, y, model.p0, np.ones(model.n_gates), free, 200)
+    p, base = model.fit(cols, y, model.p0, np.ones(model.n_gates), free, 200, w)
     if not math.isfinite(base):
         return expr
     g = np.ones(model.n_gates)
@@ -310,7 +333,7 @@ def drop_negligible_terms(
             trial_free[j] = False
         else:
             trial_g[j - model.n_params] = 0.0
-        trial_p, error = model.fit(cols, y, trial_p, trial_g, trial_free, 200)
+        trial_p, error = model.fit(cols, y, trial_p, trial_g, trial_free, 200, w)
         if error <= tolerance(base, y, rel_tol, n_removed + 1):
             p, g, free = trial_p, trial_g, trial_free
             n_removed += 1
@@ -318,6 +341,16 @@ def drop_negligible_terms(
         return model.to_expr(p, g) if not np.array_equal(p, model.p0) else expr
     values: list = [sympy.S.Zero if not f else v for f, v in zip(free, p)]
     return model.to_expr(values, g)
+
+
+def _rows(X, y, weights):
+    """The rows a refit uses, with their weights (None: unweighted)."""
+    if weights is None:
+        return (*subsample(X, y), None)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise InputError(f"weights must be {y.shape[0]} finite numbers >= 0, not all 0")
+    return subsample(X, y, w)
 
 
 def check_rel_tol(rel_tol: float) -> None:
@@ -350,7 +383,8 @@ def taylor_point(
 
 
 def linearize_functions(
-    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *, rel_tol: float = 1e-6,
+    weights: np.ndarray | None = None,
 ) -> sympy.Expr:
     """Replace ``f(arg)`` by ``c1*arg + c0`` where the data cannot tell them apart.
 
@@ -370,7 +404,8 @@ def linearize_functions(
     (False, 1.0)
     """
     expr, symbols, X, y = check_data(expr, symbols, X, y)
-    base = rmse(expr, symbols, X, y)
+    w = weights
+    base = rmse(expr, symbols, X, y, weights=w)
     if not np.isfinite(base):
         return expr
     limit = max(base * (1 + 1e-3), rel_tol * float(np.std(y)))
@@ -382,8 +417,8 @@ def linearize_functions(
             together[node] = sympy.Float(slope) * (node.args[0] - sympy.Float(m)) + sympy.Float(at)
     if len(together) > 1:
         try:
-            candidate = refit_constants(expr.xreplace(together), symbols, X, y)
-            if rmse(candidate, symbols, X, y) <= limit:
+            candidate = refit_constants(expr.xreplace(together), symbols, X, y, weights=w)
+            if rmse(candidate, symbols, X, y, weights=w) <= limit:
                 expr = candidate
         except (ValueError, TypeError, ZeroDivisionError, OverflowError):
             pass
@@ -395,7 +430,7 @@ def linearize_functions(
             continue
         m, slope, at = point
         linear = sympy.Float(slope) * (node.args[0] - sympy.Float(m)) + sympy.Float(at)
-        candidate = refit_constants(expr.xreplace({node: linear}), symbols, X, y)
-        if rmse(candidate, symbols, X, y) <= limit:
+        candidate = refit_constants(expr.xreplace({node: linear}), symbols, X, y, weights=w)
+        if rmse(candidate, symbols, X, y, weights=w) <= limit:
             expr = candidate
     return expr

@@ -33,11 +33,13 @@ _ROW_COST = 60_000
 def finalize(
     expr: sympy.Expr, symbols, fit_xy: tuple[np.ndarray, np.ndarray],
     val_xy: tuple[np.ndarray, np.ndarray],
+    weights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> sympy.Expr:
     """Refit constants end to end, drop unneeded terms, snap constants to nice numbers.
 
     First on the structured form (as composed, few constants), then once more after
     expanding into a canonical sum, so constants merged by the expansion are snapped too.
+    ``weights`` (of the fit rows, of the validation rows) make every step weighted.
     """
     X, y = fit_xy
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
@@ -47,22 +49,24 @@ def finalize(
     rows = max(200, _ROW_COST // max(complexity(expr), 1))
     keep = evenly_spaced(len(y), rows)  # deterministic
     X, y = X[keep], y[keep]
+    w = None if weights is None else weights[0][keep]
     keep = evenly_spaced(len(ya), 2 * rows)
     Xa, ya = Xa[keep], ya[keep]
+    wa = None if weights is None else np.concatenate(weights)[keep]
 
     def clean(e: sympy.Expr) -> sympy.Expr:
-        e = formula.refit_constants(e, symbols, X, y)
-        if formula.rmse(e, symbols, X, y) > 0.05 * scale:
+        e = formula.refit_constants(e, symbols, X, y, weights=w)
+        if formula.rmse(e, symbols, X, y, weights=w) > 0.05 * scale:
             return e  # a poor fit: simplifying it term by term is not worth the time
-        e = formula.linearize_functions(e, symbols, X, y)
-        e = formula.drop_negligible_terms(e, symbols, X, y)
-        return formula.snap_constants(e, symbols, Xa, ya)
+        e = formula.linearize_functions(e, symbols, X, y, weights=w)
+        e = formula.drop_negligible_terms(e, symbols, X, y, weights=w)
+        return formula.snap_constants(e, symbols, Xa, ya, weights=wa)
 
-    if complexity(expr) > _CLEAN_LIMIT:
-        return formula.refit_constants(expr, symbols, X, y, max_nfev=50)  # a numeric law
+    if complexity(expr) > _CLEAN_LIMIT:  # a numeric law
+        return formula.refit_constants(expr, symbols, X, y, max_nfev=50, weights=w)
     if complexity(expr) > _SMALL:
-        refit = formula.refit_constants(expr, symbols, X, y)
-        if formula.rmse(refit, symbols, X, y) > _NEAR_EXACT * scale:
+        refit = formula.refit_constants(expr, symbols, X, y, weights=w)
+        if formula.rmse(refit, symbols, X, y, weights=w) > _NEAR_EXACT * scale:
             return refit  # large and far from exact: cleaning would cost much, gain little
         expr = clean(refit)  # cleaned as composed; expanded only once it is small
         if complexity(expr) > _SMALL:

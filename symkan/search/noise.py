@@ -34,8 +34,12 @@ _FLIPS = 0.1  # at most this share of rows may have their sign flipped by noise
 _NEAR_ZERO = 3.0  # a flipped row must lie within this many noise stds of zero
 
 
-def noise_level(X: np.ndarray, y: np.ndarray) -> float:
+def noise_level(X: np.ndarray, y: np.ndarray, *, robust: bool = True) -> float:
     """Estimated standard deviation of the noise in ``y`` (0 for too few rows).
+
+    ``robust``: from the median of the scaled squared errors (curvature at a few rows
+    does not count); else from their mean, the noise's RMS when it varies from row to row
+    (as a constant noise does in ``log|y|``).
 
     Examples
     --------
@@ -69,7 +73,9 @@ def noise_level(X: np.ndarray, y: np.ndarray) -> float:
         return 0.0
     e2 = (y - pred) ** 2 / (1.0 + lever)
     e2 = e2[np.isfinite(e2)]
-    return float(np.sqrt(np.median(e2) / _MEDIAN_CHI2_1)) if e2.size else 0.0
+    if not e2.size:
+        return 0.0
+    return float(np.sqrt(np.median(e2) / _MEDIAN_CHI2_1 if robust else np.mean(e2)))
 
 
 def structure(X: np.ndarray, r: np.ndarray, Xv: np.ndarray, rv: np.ndarray) -> float:

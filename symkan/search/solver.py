@@ -163,9 +163,10 @@ class Solver:
             return None  # calls a function the user did not allow
         self.check()
         fit_xy, val_xy = (problem.X, problem.y), (problem.Xv, problem.yv)
+        w, wv = problem.weights if problem.weights is not None else (None, None)
         try:
-            refit = formula.refit_constants(expr, problem.symbols, *fit_xy)
-            loss = formula.rmse(refit, problem.symbols, *val_xy)
+            refit = formula.refit_constants(expr, problem.symbols, *fit_xy, weights=w)
+            loss = formula.rmse(refit, problem.symbols, *val_xy, weights=wv)
             at_noise = (loss <= _AT_NOISE * problem.noise
                         and complexity(refit) <= _SETTLE_COMPLEXITY)
             if not (loss <= _NEAR_EXACT * problem.scale or at_noise):
@@ -178,13 +179,15 @@ class Solver:
 
     def settled(self, candidates: list[Candidate], problem: Problem) -> bool:
         """Whether the search of ``problem`` can stop: a candidate reproduces the
-        validation rows to rounding error, or, on noisy rows, a small cleaned one is at
-        the noise level and leaves residuals without structure (`symkan.search.noise`)."""
+        validation rows to rounding error, or, on noisy rows, a small cleaned one whose
+        constants all snapped to exact numbers is at the noise level and leaves residuals
+        without structure (`symkan.search.noise`)."""
         if exact(candidates, problem.scale):
             return True
         limit = _AT_NOISE * problem.noise
         for c in candidates:
-            if not (c.cleaned and c.complexity <= _SETTLE_COMPLEXITY and c.val_rmse <= limit):
+            if not (c.cleaned and c.complexity <= _SETTLE_COMPLEXITY and c.val_rmse <= limit
+                    and not c.expr.has(sympy.Float)):  # every constant snapped: a law
                 continue
             key = ("settled", id(problem), sympy.srepr(c.expr))
             if key not in self.memo:
@@ -226,6 +229,8 @@ def _noise_only(expr: sympy.Expr, problem: Problem) -> bool:
 
 def _cleaned(method: str, expr: sympy.Expr, problem: Problem) -> Candidate:
     """``expr`` finalized (refit, clean, snap) and scored on ``problem``'s rows."""
-    expr = finalize(expr, problem.symbols, (problem.X, problem.y), (problem.Xv, problem.yv))
-    return Candidate(method, expr, formula.rmse(expr, problem.symbols, problem.Xv, problem.yv),
-                     complexity(expr))
+    expr = finalize(expr, problem.symbols, (problem.X, problem.y), (problem.Xv, problem.yv),
+                    problem.weights)
+    wv = problem.weights[1] if problem.weights is not None else None
+    loss = formula.rmse(expr, problem.symbols, problem.Xv, problem.yv, weights=wv)
+    return Candidate(method, expr, loss, complexity(expr))

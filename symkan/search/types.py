@@ -160,6 +160,9 @@ class Problem:
     symbols: tuple[sympy.Symbol, ...]
     depth: int = 0
     path: str = ""
+    # the rows' weights (fit rows, validation rows; mean 1), None when unweighted: every
+    # constant refit, cleaning, snapping and error the solver computes is weighted
+    weights: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def d(self) -> int:
@@ -178,9 +181,11 @@ class Problem:
     def sub(self, X, y, Xv, yv, symbols, label: str) -> Problem:
         """A smaller problem one level down, made by the reducer ``label``."""
         path = f"{self.path}/{label}" if self.path else label
+        weights = self.weights if self.weights is not None and len(y) == len(self.y) and (
+            len(yv) == len(self.yv)) else None
         return Problem(np.ascontiguousarray(X, dtype=float), np.asarray(y, dtype=float),
                        np.ascontiguousarray(Xv, dtype=float), np.asarray(yv, dtype=float),
-                       tuple(symbols), self.depth + 1, path)
+                       tuple(symbols), self.depth + 1, path, weights)
 
     def retarget(self, y: np.ndarray, yv: np.ndarray, label: str) -> Problem | None:
         """The same rows and symbols with a new target (``y`` transformed, a residual),

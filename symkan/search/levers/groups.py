@@ -25,7 +25,7 @@ import sympy
 
 from symkan.formula.numeric import evenly_spaced
 from symkan.search import units
-from symkan.search.noise import log_rows
+from symkan.search.noise import log_rows, noise_level
 from symkan.search.types import Lever, Problem
 
 _DEGREE = 10  # Chebyshev degree of G
@@ -33,6 +33,7 @@ _SCREEN_ROWS = 300
 _MAX_SUPPORT = 4  # variables in a group
 _KEEP = 2  # groups passed on to the sub-solve
 _GAIN = 0.2  # a group must cut the monomial's residual at least this much (×)
+_TIE = 1.25  # residuals within this factor of the best are a tie (noise), won by simplicity
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,19 @@ def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
         res, _ = _residual(np.hstack([_cheb(t), L]), ly)
         scored.append((res, p))
     scored.sort(key=lambda s: s[0])
-    if not scored or scored[0][0] > _GAIN * base:  # log|y| may be singular (sin², 1 - cos)
+    # the part of log|y| a group can explain lies above the noise floor (noisy rows)
+    floor = min(1.3 * noise_level(L, ly), 0.9 * base)  # (an estimate, widened)
+    gain = _GAIN**2 * (base**2 - floor**2) + floor**2  # on squared residuals
+    if not scored or scored[0][0] ** 2 > gain:  # log|y| may be singular (sin², 1 - cos)
         return _plain_groups(X[idx], y[idx], cols, keep)
+    # on noisy rows several directions reach the noise floor: among those within
+    # `_TIE` of the best, the simplest (fewest variables, smallest exponents) comes first
+    tie = _TIE * scored[0][0]
+    scored.sort(key=lambda s: (s[0] > tie, np.count_nonzero(s[1]), float(np.abs(s[1]).sum()),
+                               s[0]))
     groups: list[Group] = []
     for res, p in scored[: 3 * keep]:
-        if res > _GAIN * base:
+        if res**2 > gain:
             break
         for e in _exponents(p, cols, Lfull, ly):
             groups.append(Group(tuple(p), e, res / spread))
