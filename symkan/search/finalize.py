@@ -34,12 +34,15 @@ def finalize(
     expr: sympy.Expr, symbols, fit_xy: tuple[np.ndarray, np.ndarray],
     val_xy: tuple[np.ndarray, np.ndarray],
     weights: tuple[np.ndarray, np.ndarray] | None = None,
+    noise: float = 0.0,
 ) -> sympy.Expr:
     """Refit constants end to end, drop unneeded terms, snap constants to nice numbers.
 
     First on the structured form (as composed, few constants), then once more after
     expanding into a canonical sum, so constants merged by the expansion are snapped too.
     ``weights`` (of the fit rows, of the validation rows) make every step weighted.
+    ``noise`` (the rows' noise level, an estimate) keeps a fit at the noise level from
+    counting as poor.
     """
     X, y = fit_xy
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
@@ -56,7 +59,7 @@ def finalize(
 
     def clean(e: sympy.Expr) -> sympy.Expr:
         e = formula.refit_constants(e, symbols, X, y, weights=w)
-        if formula.rmse(e, symbols, X, y, weights=w) > 0.05 * scale:
+        if formula.rmse(e, symbols, X, y, weights=w) > max(0.05 * scale, 2.0 * noise):
             return e  # a poor fit: simplifying it term by term is not worth the time
         e = formula.linearize_functions(e, symbols, X, y, weights=w)
         e = formula.drop_negligible_terms(e, symbols, X, y, weights=w)

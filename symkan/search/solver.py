@@ -39,6 +39,7 @@ _NEAR_EXACT = 1e-4
 _AT_NOISE = 1.5
 _SETTLE_COMPLEXITY = 40  # larger formulas never settle a problem by being at the noise
 _NO_STRUCTURE = 0.02  # a forest predicts less than this share of the residuals: noise
+_PLAIN = 32  # numerators and denominators of a settling formula's numbers stay below this
 
 
 class Solver:
@@ -187,7 +188,7 @@ class Solver:
         limit = _AT_NOISE * problem.noise
         for c in candidates:
             if not (c.cleaned and c.complexity <= _SETTLE_COMPLEXITY and c.val_rmse <= limit
-                    and not c.expr.has(sympy.Float)):  # every constant snapped: a law
+                    and _plain(c.expr)):  # every constant snapped to a small number: a law
                 continue
             key = ("settled", id(problem), sympy.srepr(c.expr))
             if key not in self.memo:
@@ -214,6 +215,14 @@ class Solver:
         return out + [self.cleaned(c, problem) for c in raw[:keep]] + raw[keep:]
 
 
+def _plain(expr: sympy.Expr) -> bool:
+    """Every number of ``expr`` is exact and small (``3/2``, ``4*pi``; not ``3166`` or
+    ``0.31``): what snapping leaves of a law, not of a numeric fit."""
+    if expr.has(sympy.Float):
+        return False
+    return all(abs(r.p) <= _PLAIN and r.q <= _PLAIN for r in expr.atoms(sympy.Rational))
+
+
 def _noise_only(expr: sympy.Expr, problem: Problem) -> bool:
     """Whether ``expr`` leaves only noise: a forest fitted to its fit-row residuals
     predicts (almost) nothing of its validation residuals."""
@@ -230,7 +239,7 @@ def _noise_only(expr: sympy.Expr, problem: Problem) -> bool:
 def _cleaned(method: str, expr: sympy.Expr, problem: Problem) -> Candidate:
     """``expr`` finalized (refit, clean, snap) and scored on ``problem``'s rows."""
     expr = finalize(expr, problem.symbols, (problem.X, problem.y), (problem.Xv, problem.yv),
-                    problem.weights)
+                    problem.weights, problem.noise)
     wv = problem.weights[1] if problem.weights is not None else None
     loss = formula.rmse(expr, problem.symbols, problem.Xv, problem.yv, weights=wv)
     return Candidate(method, expr, loss, complexity(expr))

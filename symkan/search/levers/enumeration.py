@@ -3,8 +3,10 @@
 For a problem of at most three variables (a leaf, a block, what a reducer leaves), every
 expression tree up to a size bound is scored on a few probe rows by its best affine form
 ``c0 + c1·e`` (`symkan.search.enumerate`), and every pair of the stored expressions by
-``c0 + c1·e1 + c2·e2`` (a sum of two pieces: ``u + 2·sqrt(u)·cos(δ)``). The best few are
-proposed with Float constants — also with a constant inside each function call
+``c0 + c1·e1 + c2·e2`` (a sum of two pieces: ``u + 2·sqrt(u)·cos(δ)``). The best singles on
+the probe rows are re-scored on all fit rows and kept only when each beats every smaller
+one (so noise fitted on the probe rows does not pick a large expression over the law);
+the best few are proposed with Float constants — also with a constant inside each function call
 (``sin(k·x)``) — and the solver refits them on all rows (`symkan.formula.refit`) and
 snaps them like any candidate.
 
@@ -19,6 +21,7 @@ import numpy as np
 import sympy
 import torch
 
+from symkan.formula import complexity
 from symkan.formula.numeric import evaluate, evenly_spaced
 from symkan.search.enumerate import (
     affine_loss,
@@ -33,6 +36,8 @@ _PROBE_ROWS = 32
 # largest tree (nodes) by number of variables: about a million expressions, ~1 s on a CPU
 _MAX_SIZE = {1: 5, 2: 6, 3: 5}
 _SINGLES = 3  # best single expressions proposed
+_RESCORE = 48  # best singles on the probe rows, re-scored on all fit rows
+_BETTER = 0.8  # a larger expression must cut the loss (1 − R²) of every smaller one by this
 _PAIRS = 2  # best pairs proposed
 _ANCHORS = 100  # best singles that pair with every stored expression
 _PROPOSE = 0.01  # affine loss (1 − R² on the probe rows) above which nothing is proposed
@@ -64,6 +69,31 @@ def _affine(problem: Problem, rows, *terms: sympy.Expr) -> sympy.Expr:
         (sympy.Float(c) * t for c, t in zip(coef[1:], terms)), sympy.S.Zero)
 
 
+def _front(problem: Problem, exprs: list[sympy.Expr]) -> list[sympy.Expr]:
+    """The best of the probe rows' survivors, re-scored on all fit rows: each must beat
+    every smaller one by `_BETTER` (on noisy rows many larger expressions fit the probe
+    rows' noise a little better than the law), most accurate first, at most `_SINGLES`."""
+    scored = []
+    yc = problem.y - problem.y.mean()
+    total = float(yc @ yc) or 1.0
+    for expr in dict.fromkeys(exprs):
+        try:
+            v = evaluate(expr, problem.symbols, problem.X)
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            continue
+        if not np.all(np.isfinite(v)) or np.std(v) == 0:
+            continue
+        vc = v - v.mean()
+        loss = 1.0 - float(vc @ yc) ** 2 / (float(vc @ vc) * total)
+        scored.append((complexity(expr), loss, expr))
+    front, best = [], np.inf
+    for size, loss, expr in sorted(scored, key=lambda s: (s[0], s[1])):
+        if loss < _BETTER * best:
+            front.append((loss, expr))
+            best = loss
+    return [e for _, e in sorted(front, key=lambda f: f[0])[:_SINGLES]]
+
+
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     device = solver.device
     rows = evenly_spaced(problem.X.shape[0], _PROBE_ROWS)
@@ -73,10 +103,10 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     size = _MAX_SIZE[problem.d]
     ops = unary_ops(solver.library)
     # solver.check() raises when the time is up: the enumeration ends there
-    en = enumerate_expressions(X, y, problem.symbols, ops, size, keep=4 * _SINGLES,
+    en = enumerate_expressions(X, y, problem.symbols, ops, size, keep=_RESCORE,
                                stop=lambda: bool(solver.check()))
     solver.progress("enumerate", size=size, evaluated=en.scored)
-    singles = [en.expr(r) for loss, r in en.best[:_SINGLES] if loss <= _PROPOSE]
+    singles = _front(problem, [en.expr(r) for loss, r in en.best if loss <= _PROPOSE])
     values, recipes = en.stored()
     keep = torch.ones(values.shape[0], dtype=torch.bool, device=values.device)
     keep[problem.d:problem.d + 2] = False  # the constant leaves 1 and 2
