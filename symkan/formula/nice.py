@@ -22,8 +22,10 @@ __all__ = ["snap_constants"]
 
 # Candidates farther than this (relative) from the fitted value are not tried.
 _SNAP_WINDOW = 0.05
-# The joint snap moves each float at most this far (relative).
-_JOINT_WINDOW = 0.01
+# Candidates this simple (0, small integers, halves) are snapped with BIC's allowance.
+_SIMPLE = 2
+# The joint snap moves each float at most this far (relative): first 1 %, then 0.2 %.
+_JOINT_WINDOWS = (0.01, 0.002)
 # At most this many candidates are tried for each float.
 _MAX_CANDIDATES = 12
 
@@ -56,9 +58,9 @@ def _fraction_complexity(fr: Fraction) -> int:
     return cost + (abs(fr.numerator) > 12) + (fr.denominator > 4)
 
 
-def _nearby(value: float, max_denominator: int) -> sympy.Expr | None:
-    """The simplest nice number within `_JOINT_WINDOW` of ``value`` (None if none)."""
-    close = [c for c in _candidates(value, max_denominator) if c[1] <= _JOINT_WINDOW]
+def _nearby(value: float, max_denominator: int, window: float) -> sympy.Expr | None:
+    """The simplest nice number within ``window`` (relative) of ``value`` (None if none)."""
+    close = [c for c in _candidates(value, max_denominator) if c[1] <= window]
     return min(close, key=lambda c: (c[0], c[1]))[2] if close else None
 
 
@@ -119,14 +121,15 @@ def snap_constants(
     candidates within 5 % (relative) of its fitted value are ``0``, ``p/q``
     (``q <= max_denominator``), ``p/q * pi**k`` (``k`` in -2..2), ``p/q * e``,
     ``sqrt(p/q)`` and ``sqrt(p/q) * pi**(+-1/2)`` (so ``1/sqrt(2*pi)`` is found).
-    First all floats are set at once to their simplest candidate within 1 % and
-    the rest refitted: kept when the RMSE stays at most ``base_rmse * (1 + max(1e-3,
+    First all floats are set at once to their simplest candidate within 1 % (then,
+    if that fails, within 0.2 %) and the rest refitted: kept when the RMSE stays at most ``base_rmse * (1 + max(1e-3,
     k·log(n)/(2n)))`` with ``k`` their number (BIC's allowance for one decision; on
     noisy rows constants that compensate each other, an exponent 0.997 and a factor
     1.004, pass together). Then, one float at a time, candidates are tried simplest
     first, then nearest first; the first one for which, after refitting the remaining
     Floats, the RMSE on ``(X, y)`` stays at most ``max(base_rmse * (1 + max(1e-3,
-    k / n)), rel_tol * std(y))`` is kept (`symkan.formula.refit.tolerance`), where
+    k / n)), rel_tol * std(y))`` is kept (`symkan.formula.refit.tolerance`; BIC's
+    ``k·log(n)/(2n)`` for 0, small integers and halves), where
     ``base_rmse`` is the RMSE of the refitted input, ``k`` the number of snaps so far
     including this one and ``n`` the number of rows. A float with no such candidate
     keeps its (refitted) value. Pass held-out data to judge
@@ -162,9 +165,11 @@ def snap_constants(
     # first every constant at once to its simplest value close by: constants that
     # compensate each other on noisy rows (an exponent 0.997 and a factor 1.004) pass
     # together where each alone would fail
-    joint = {j: c for j in range(model.n_params)
-             if (c := _nearby(float(p[j]), max_denominator)) is not None}
-    if len(joint) > 1:
+    for window in _JOINT_WINDOWS:  # each to its simplest nice number close by
+        joint = {j: c for j in range(model.n_params)
+                 if (c := _nearby(float(p[j]), max_denominator, window)) is not None}
+        if len(joint) < 2:
+            break
         trial_p, trial_free = p.copy(), free.copy()
         for j, c in joint.items():
             trial_p[j], trial_free[j] = float(c), False
@@ -174,16 +179,19 @@ def snap_constants(
             for j, c in joint.items():
                 exact[j] = c
             n_snapped = len(joint)
+            break
     order = np.argsort(-model.influence(cols, p, []), kind="stable")
     for j in order:
         if exact[j] is not None:
             continue
-        for _, _, candidate in _candidates(float(p[j]), max_denominator):
+        for cost, _, candidate in _candidates(float(p[j]), max_denominator):
             trial_p, trial_free = p.copy(), free.copy()
             trial_p[j] = float(candidate)
             trial_free[j] = False
             trial_p, error = model.fit(cols, y, trial_p, [], trial_free, 200, w)
-            if error <= tolerance(base, y, rel_tol, n_snapped + 1):
+            # the simplest numbers (0, integers, halves) get BIC's allowance: few of them
+            # lie near any value, so the noise rarely picks a wrong one
+            if error <= tolerance(base, y, rel_tol, n_snapped + 1, bic=cost <= _SIMPLE):
                 p, free = trial_p, trial_free
                 exact[j] = candidate
                 n_snapped += 1
