@@ -39,7 +39,7 @@ _NEAR_EXACT = 1e-4
 _AT_NOISE = 1.5
 _SETTLE_COMPLEXITY = 40  # larger formulas never settle a problem by being at the noise
 _NO_STRUCTURE = 0.02  # a forest predicts less than this share of the residuals: noise
-_PLAIN = 32  # numerators and denominators of a settling formula's numbers stay below this
+_PLAIN = 32  # integers of a settling formula stay below this
 
 
 class Solver:
@@ -216,11 +216,18 @@ class Solver:
 
 
 def _plain(expr: sympy.Expr) -> bool:
-    """Every number of ``expr`` is exact and small (``3/2``, ``4*pi``; not ``3166`` or
-    ``0.31``): what snapping leaves of a law, not of a numeric fit."""
+    """Every number of ``expr`` is exact and plain: integers up to `_PLAIN`, fractions
+    with a denominator up to 20, and at most two irrational constants (``pi``,
+    ``sqrt(2)``): what snapping leaves of a law (``3/2``, ``1/(4*pi)``), not of a fit to
+    the noise (``8/11``, ``sqrt(6)/(3*sqrt(pi))``, ``3166``)."""
     if expr.has(sympy.Float):
         return False
-    return all(abs(r.p) <= _PLAIN and r.q <= _PLAIN for r in expr.atoms(sympy.Rational))
+    if any(abs(r.p) > _PLAIN or r.q > 20 for r in expr.atoms(sympy.Rational)):
+        return False
+    roots = {a for a in sympy.preorder_traversal(expr)
+             if a.is_Pow and a.base.is_number and not a.exp.is_Integer}  # sqrt(2), sqrt(pi)
+    inside = set().union(*(r.base.atoms(sympy.NumberSymbol) for r in roots))
+    return len(roots) + len(expr.atoms(sympy.NumberSymbol) - inside) <= 2
 
 
 def _noise_only(expr: sympy.Expr, problem: Problem) -> bool:
