@@ -295,10 +295,11 @@ def drop_negligible_terms(
     every Float (set to 0). They are tried in order of increasing influence on
     the output; a removal is kept when, after refitting the remaining floats,
     the RMSE on ``(X, y)`` stays at most
-    ``max(rmse_before * (1 + max(1e-3, k / n)), rel_tol * std(y))``, where
+    ``max(rmse_before * (1 + max(1e-3, k·log(n) / (2n))), rel_tol * std(y))``, where
     ``rmse_before`` is that of the refitted input, ``k`` the number of removals
-    so far including this one and ``n`` the number of rows (an AIC-like
-    allowance, so that terms fitted to noise go on small data sets too).
+    so far including this one and ``n`` the number of rows (BIC's allowance: a term
+    the law does not have, fitted to the noise, goes with probability
+    ``P(χ²₁ ≤ log n)``).
 
     Examples
     --------
@@ -334,7 +335,7 @@ def drop_negligible_terms(
         else:
             trial_g[j - model.n_params] = 0.0
         trial_p, error = model.fit(cols, y, trial_p, trial_g, trial_free, 200, w)
-        if error <= tolerance(base, y, rel_tol, n_removed + 1):
+        if error <= tolerance(base, y, rel_tol, n_removed + 1, bic=True):
             p, g, free = trial_p, trial_g, trial_free
             n_removed += 1
     if n_removed == 0:
