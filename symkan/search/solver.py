@@ -190,7 +190,8 @@ class Solver:
             if not (c.cleaned and c.complexity <= _SETTLE_COMPLEXITY and c.val_rmse <= limit
                     and _plain(c.expr)):  # every constant snapped to a small number: a law
                 continue
-            key = ("settled", id(problem), sympy.srepr(c.expr))
+            # the problem by its rows (an id could be reused by a later sub-problem)
+            key = ("settled", problem.path, problem.y.tobytes(), sympy.srepr(c.expr))
             if key not in self.memo:
                 self.memo[key] = _noise_only(c.expr, problem)
             if self.memo[key]:
