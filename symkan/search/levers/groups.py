@@ -113,7 +113,7 @@ def find_groups(X: np.ndarray, y: np.ndarray, keep: int = _KEEP) -> list[Group]:
         scored.append((res, p))
     scored.sort(key=lambda s: s[0])
     # the part of log|y| a group can explain lies above the noise floor (noisy rows)
-    floor = min(1.3 * noise_level(L, ly), 0.9 * base)  # (an estimate, widened)
+    floor = min(1.3 * noise_level(L, ly), 0.6 * base)  # (an estimate, widened)
     gain = _GAIN**2 * (base**2 - floor**2) + floor**2  # on squared residuals
     if not scored or scored[0][0] ** 2 > gain:  # log|y| may be singular (sin², 1 - cos)
         return _plain_groups(X[idx], y[idx], cols, keep)
