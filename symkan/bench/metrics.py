@@ -76,6 +76,11 @@ def match_level(
     return judge(found, true, symbols, low, high, seed=seed).level
 
 
+def _infinite(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` holds an infinity or NaN (numpy code cannot be made of it)."""
+    return expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
+
+
 def judge(
     found: sympy.Expr, true: sympy.Expr, symbols: Sequence[sympy.Symbol],
     low: Sequence[float], high: Sequence[float], *, seed: int = 0, n_points: int = 256,
@@ -103,6 +108,8 @@ def judge(
     err = _max_rel_error(vf, vt)
 
     for candidate, how in _rounded(found, true, symbols):
+        if _infinite(candidate):
+            continue
         if (_close(evaluate(candidate, symbols, X), vt, 1e-3)
                 and _simplify(candidate - true) == 0):
             why = "found - true simplifies to 0" + (f" once {how}" if how else "")
@@ -110,6 +117,8 @@ def judge(
 
     difference = None
     for cand, how in _srbench_forms(found):
+        if _infinite(cand):  # rounding made cot(1e-6*d) into cot(0): zoo
+            continue
         vc = vf if cand is found else evaluate(cand, symbols, X)
         with np.errstate(all="ignore"):
             d, r = vc - vt, vc / np.where(vt == 0, np.nan, vt)
