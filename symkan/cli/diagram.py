@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from symkan.cli._paths import check_new_file
-from symkan.outputs.diagram import dot_available, draw, to_dot
+from symkan.outputs.diagram import dot_available, draw, text_only, to_dot
 from symkan.outputs.drawing import draw_svg
 from symkan.outputs.persist import load
 from symkan.outputs.runfolder import write_files
@@ -30,17 +30,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
     model = load(args.run_dir)
     out = args.out or args.run_dir / f"diagram_{args.stage}.{args.format}"
     check_new_file(out, args.force)
     view = network_view(model, args.stage)
     title = diagram_title(model, args.stage)
     if args.format == "dot":
-        plain = dataclasses.replace(view, edges=tuple(
-            dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in view.edges))
-        data: bytes = to_dot(plain, title=title).encode("utf-8")
+        data: bytes = to_dot(text_only(view), title=title).encode("utf-8")
     elif args.format == "svg" and not dot_available():
         print("symkan: Graphviz's `dot` was not found; drawing with symkan's own layout "
               "(install Graphviz for the finer rendering)", file=sys.stderr)

@@ -16,7 +16,7 @@ import sympy
 
 from symkan.errors import InputError
 from symkan.formula.numeric import check_data
-from symkan.formula.refit import Model, check_rel_tol, has_floats, subsample, tolerance
+from symkan.formula.refit import Model, check_rel_tol, has_floats, tolerance, weighted_rows
 
 __all__ = ["snap_constants"]
 
@@ -153,7 +153,7 @@ def snap_constants(
         )
     if not has_floats(expr):
         return expr
-    X, y, w = subsample(X, y, weights) if weights is not None else (*subsample(X, y), None)
+    X, y, w = weighted_rows(X, y, weights)
     cols = list(X.T)
     model = Model(expr, symbols)
     free = np.ones(model.n_params, bool)

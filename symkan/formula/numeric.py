@@ -130,10 +130,14 @@ def evenly_spaced(n: int, rows: int) -> np.ndarray:
     return np.linspace(0, n - 1, min(rows, n)).astype(int)
 
 
-def rmse_of(pred: np.ndarray, y: np.ndarray) -> float:
-    """Root-mean-square error of predictions; ``inf`` when not finite."""
+def rmse_of(pred: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Root-mean-square error of predictions (``sqrt(Σ w·r² / Σ w)`` with ``weights``);
+    ``inf`` when not finite."""
     with np.errstate(all="ignore"):
-        value = float(np.sqrt(np.mean((pred - y) ** 2)))
+        if weights is None:
+            value = float(np.sqrt(np.mean((pred - y) ** 2)))
+        else:
+            value = float(np.sqrt(np.sum(weights * (pred - y) ** 2) / np.sum(weights)))
     return value if math.isfinite(value) else math.inf
 
 
@@ -167,12 +171,7 @@ def rmse(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X, y, *,
         pred = values_at(expr, symbols, X)
     except (ValueError, OverflowError, ZeroDivisionError):
         return math.inf
-    if weights is None:
-        return rmse_of(pred, y)
-    w = np.asarray(weights, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        value = float(np.sqrt(np.sum(w * (pred - y) ** 2) / np.sum(w)))
-    return value if math.isfinite(value) else math.inf
+    return rmse_of(pred, y, None if weights is None else np.asarray(weights, dtype=np.float64))
 
 
 def round_floats(expr: sympy.Expr, digits: int = 4) -> sympy.Expr:

@@ -32,6 +32,7 @@ __all__ = [
     "subsample",
     "taylor_point",
     "tolerance",
+    "weighted_rows",
 ]
 
 # Largest number of data rows used by a fit (evenly spaced subsample).
@@ -44,24 +45,25 @@ _RMSE_SLACK = 1e-3
 _MAX_DROP_TRIES = 100
 
 
-def subsample(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None):
-    """At most `_MAX_ROWS` evenly spaced rows (no randomness): ``(X, y)``, or
-    ``(X, y, weights)`` when weights are given."""
+def subsample(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most `_MAX_ROWS` evenly spaced rows (no randomness)."""
     n = X.shape[0]
-    idx = (np.arange(n) if n <= _MAX_ROWS
-           else np.linspace(0, n - 1, _MAX_ROWS).round().astype(np.int64))
-    if weights is None:
-        return (X, y) if n <= _MAX_ROWS else (X[idx], y[idx])
-    return X[idx], y[idx], np.asarray(weights, dtype=np.float64)[idx]
+    if n <= _MAX_ROWS:
+        return X, y
+    idx = np.linspace(0, n - 1, _MAX_ROWS).round().astype(np.int64)
+    return X[idx], y[idx]
 
 
-def weighted_rmse(pred: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
-    """RMSE, weighted (``sqrt(Σ w·r² / Σ w)``) when ``weights`` are given."""
+def weighted_rows(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None):
+    """`subsample`'s rows with their weights, checked: ``(X, y, w)``, ``w`` None when
+    unweighted."""
     if weights is None:
-        return rmse_of(pred, y)
-    with np.errstate(all="ignore"):
-        value = float(np.sqrt(np.sum(weights * (pred - y) ** 2) / np.sum(weights)))
-    return value if math.isfinite(value) else math.inf
+        return (*subsample(X, y), None)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise InputError(f"weights must be {y.shape[0]} finite numbers >= 0, not all 0")
+    X, yw = subsample(X, np.column_stack([y, w]))  # the same rows for y and w
+    return X, yw[:, 0], yw[:, 1]
 
 
 def _parametrize(expr: sympy.Basic, params: list, values: list, gates: list | None):
@@ -146,7 +148,7 @@ class Model:
         returns (parameters, rmse), never worse than `p`."""
         p = np.asarray(p, dtype=np.float64).copy()
         g = np.asarray(g, dtype=np.float64)
-        start = weighted_rmse(self.evaluate(cols, p, g)[0], y, weights)
+        start = rmse_of(self.evaluate(cols, p, g)[0], y, weights)
         idx = np.flatnonzero(free)
         if idx.size == 0 or not math.isfinite(start):
             return p, start
@@ -184,7 +186,7 @@ class Model:
             return p, start
         trial = p.copy()
         trial[idx] = result.x
-        error = weighted_rmse(self.evaluate(cols, trial, g)[0], y, weights)
+        error = rmse_of(self.evaluate(cols, trial, g)[0], y, weights)
         if np.all(np.isfinite(trial)) and error <= start:
             return trial, error
         return p, start
@@ -255,7 +257,7 @@ def refit_constants(
         raise InputError(f"max_nfev={max_nfev!r} must be a positive integer, e.g. 200.")
     if not has_floats(expr):
         return expr
-    X, y, w = _rows(X, y, weights)
+    X, y, w = weighted_rows(X, y, weights)
     model = Model(expr, symbols)
     p, _ = model.fit(list(X.T), y, model.p0, [], np.ones(model.n_params, bool), max_nfev, w)
     if np.array_equal(p, np.asarray(model.p0)):
@@ -311,7 +313,7 @@ def drop_negligible_terms(
     """
     expr, symbols, X, y = check_data(expr, symbols, X, y)
     check_rel_tol(rel_tol)
-    X, y, w = _rows(X, y, weights)
+    X, y, w = weighted_rows(X, y, weights)
     has_sum = any(node.is_Add for node in sympy.preorder_traversal(expr))
     if not has_floats(expr) and not has_sum:
         return expr
@@ -342,16 +344,6 @@ def drop_negligible_terms(
         return model.to_expr(p, g) if not np.array_equal(p, model.p0) else expr
     values: list = [sympy.S.Zero if not f else v for f, v in zip(free, p)]
     return model.to_expr(values, g)
-
-
-def _rows(X, y, weights):
-    """The rows a refit uses, with their weights (None: unweighted)."""
-    if weights is None:
-        return (*subsample(X, y), None)
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-        raise InputError(f"weights must be {y.shape[0]} finite numbers >= 0, not all 0")
-    return subsample(X, y, w)
 
 
 def check_rel_tol(rel_tol: float) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy
@@ -104,10 +105,17 @@ class FormulaKAN:
         return self.node_values(X_all)[-1][:, 0]
 
 
+@lru_cache(maxsize=512)
+def _edge_function(fn: sympy.Expr):
+    """numpy code of an edge function, made once per function (a diagram evaluates each
+    edge several times: node values, strengths, curves)."""
+    return lambdify_numpy([X], fn)
+
+
 def _edge_values(fn: sympy.Expr, x: np.ndarray) -> np.ndarray:
     if fn == X:
         return x
-    f = lambdify_numpy([X], fn)
+    f = _edge_function(fn)
     with np.errstate(all="ignore"):
         out = as_column(f(x), x.shape[0])
     return np.asarray(out, dtype=np.float64)

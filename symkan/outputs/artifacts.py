@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from symkan.errors import SymkanError
 from symkan.formula.display import shown
 from symkan.kan.compile import NotCompilable
 from symkan.outputs import plots
-from symkan.outputs.diagram import NetworkView, dot_available, draw, to_dot
+from symkan.outputs.diagram import NetworkView, dot_available, draw, text_only, to_dot
 from symkan.outputs.drawing import draw_svg
 from symkan.outputs.htmlreport import formula_mathml, report_html
 from symkan.outputs.insight import explain
@@ -42,11 +41,12 @@ def fitted_files(fitted, record: dict) -> tuple[dict[str, str | bytes], list[str
     net, title = diagram(fitted, notes)
     files: dict[str, str | bytes] = {
         "formula.tex": record["latex"] + "\n",
-        "diagram.dot": to_dot(_plain(net), title=title),  # `dot -Tsvg` draws it as is
+        "diagram.dot": to_dot(text_only(net), title=title),  # `dot -Tsvg` draws it as is
     }
-    svg = diagram_svg(net, title, notes)
+    svg, drawn_by = diagram_svg(net, title)
+    if drawn_by is not None:
+        notes.append(drawn_by)
     files["diagram.svg"] = svg
-    drawn_by = next((n for n in notes if "own layout" in n), None)
     pred = fitted.predict(fitted.X_test)
     target = record["target"]
     figures = {
@@ -74,12 +74,7 @@ def diagram_dot(result: FitResult) -> str:
     """The diagram of ``result`` (the formula's network, see `diagram`) as DOT text that
     Graphviz draws as is (edges labelled, no pictures)."""
     net, title = diagram(from_result(result), [])
-    return to_dot(_plain(net), title=title)
-
-
-def _plain(net: NetworkView) -> NetworkView:
-    return dataclasses.replace(net, edges=tuple(
-        dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in net.edges))
+    return to_dot(text_only(net), title=title)
 
 
 def diagram(fitted, notes: list[str]) -> tuple[NetworkView, str]:
@@ -92,17 +87,16 @@ def diagram(fitted, notes: list[str]) -> tuple[NetworkView, str]:
         return view(fitted, "snapped"), diagram_title(fitted, "snapped")
 
 
-def diagram_svg(net: NetworkView, title: str, notes: list[str]) -> str:
-    """``net`` drawn by Graphviz, or by symkan's own layout (with a note) without it."""
+def diagram_svg(net: NetworkView, title: str) -> tuple[str, str | None]:
+    """``net`` drawn by Graphviz, or by symkan's own layout without it: the SVG, and a
+    note saying why when it is symkan's own drawing (None for Graphviz's)."""
     if dot_available():
         try:
-            return draw(net, "svg", title=title).decode("utf-8")
+            return draw(net, "svg", title=title).decode("utf-8"), None
         except SymkanError as err:
-            notes.append(f"{err}; diagram.svg was drawn by symkan's own layout instead")
+            note = f"{err}; diagram.svg was drawn by symkan's own layout instead"
     else:
-        notes.append(
-            "Graphviz's `dot` was not found, so diagram.svg was drawn by symkan's own layout; "
-            "install Graphviz (`apt-get install graphviz` or `brew install graphviz`) for the "
-            "finer rendering"
-        )
-    return draw_svg(net, title=title)
+        note = ("Graphviz's `dot` was not found, so diagram.svg was drawn by symkan's own "
+                "layout; install Graphviz (`apt-get install graphviz` or `brew install "
+                "graphviz`) for the finer rendering")
+    return draw_svg(net, title=title), note

@@ -22,6 +22,7 @@ URIs, so the SVG is one self-contained file.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from symkan.errors import SymkanError
 from symkan.outputs import plots
 from symkan.outputs.render import DOT_MISSING, dot_available, render
 
-__all__ = ["EdgeView", "NetworkView", "dot_available", "draw", "edge_images", "render", "to_dot"]
+__all__ = ["EdgeView", "NetworkView", "dot_available", "draw", "edge_images", "render",
+           "text_only", "to_dot"]
 
 _FONT = "Helvetica,Arial,sans-serif"
 _UNSNAPPED_RGB = "d62728"  # red: the edge is still a spline
@@ -101,6 +103,13 @@ class NetworkView:
     input_names: tuple[str, ...]
     output_name: str
     node_kinds: tuple[tuple[str, ...], ...] | None = None
+
+
+def text_only(view: NetworkView) -> NetworkView:
+    """``view`` without edge curves: `to_dot` then labels each edge, and Graphviz draws
+    the text as is (no pictures to hand it)."""
+    return dataclasses.replace(view, edges=tuple(
+        dataclasses.replace(e, xs=(), learned=(), fitted=None) for e in view.edges))
 
 
 def to_dot(view: NetworkView, *, title: str | None = None, image_format: str = "svg") -> str:
