@@ -18,7 +18,7 @@ from symkan.errors import InputError
 from symkan.formula.numeric import check_data
 from symkan.formula.refit import Model, check_rel_tol, has_floats, tolerance, weighted_rows
 
-__all__ = ["snap_constants"]
+__all__ = ["nearby", "snap_constants"]
 
 # Candidates farther than this (relative) from the fitted value are not tried.
 _SNAP_WINDOW = 0.05
@@ -51,14 +51,15 @@ _MAX_NUMERATOR = 10_000
 
 
 def _fraction_complexity(fr: Fraction) -> int:
-    """0 for 0, 1 for small integers, more for bigger numerators/denominators."""
+    """0 for 0, 1 for small integers, more for bigger numerators/denominators: ``11/7``
+    (4) costs more than ``pi/2`` (3), which noisy rows cannot tell apart."""
     if fr == 0:
         return 0
     cost = 1 if fr.denominator == 1 else 2
-    return cost + (abs(fr.numerator) > 12) + (fr.denominator > 4)
+    return cost + (abs(fr.numerator) > 12) + (fr.denominator > 4) + (fr.denominator > 6)
 
 
-def _nearby(value: float, max_denominator: int, window: float) -> sympy.Expr | None:
+def nearby(value: float, max_denominator: int, window: float) -> sympy.Expr | None:
     """The simplest nice number within ``window`` (relative) of ``value`` (None if none)."""
     close = [c for c in _candidates(value, max_denominator) if c[1] <= window]
     return min(close, key=lambda c: (c[0], c[1]))[2] if close else None
@@ -167,7 +168,7 @@ def snap_constants(
     # together where each alone would fail
     for window in _JOINT_WINDOWS:  # each to its simplest nice number close by
         joint = {j: c for j in range(model.n_params)
-                 if (c := _nearby(float(p[j]), max_denominator, window)) is not None}
+                 if (c := nearby(float(p[j]), max_denominator, window)) is not None}
         if len(joint) < 2:
             break
         trial_p, trial_free = p.copy(), free.copy()

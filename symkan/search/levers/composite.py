@@ -7,6 +7,10 @@ library, plus ``±exp(c·f(a·x+b)+d)`` and power laws, all in one batched fit
 stacked KAN edges are meant to find (``1/sqrt(1 - z**2)``, ``1/(exp(z/(2π)) - 1)``),
 found from the rows directly rather than from two approximate splines. It runs on any
 one-variable problem: the user's, a leaf, or one made by a reducer.
+
+On noisy rows many such four-constant forms reach the noise floor and the most accurate
+is the one that fits the noise best; the forms whose inner constants are plain numbers
+(`symkan.symbolic.plain_forms`) that beat the best free form by BIC go first.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from collections.abc import Iterator
 import numpy as np
 import sympy
 
-from symkan.formula.numeric import evenly_spaced
+from symkan.formula.numeric import evaluate, evenly_spaced
 from symkan.search.types import Lever, Problem
+from symkan.symbolic.plain_forms import bic, plain_forms
 from symkan.symbolic.univariate import choose, leaf_options
 
 # inner functions h: the shapes physics puts inside a primitive, with their complexity
@@ -34,6 +39,7 @@ _EXP_SCALES = tuple(float(v) for v in np.geomspace(0.1, 10.0, 12))
 # the outer functions tried around exp(k·x): 1/(e^u - 1), e^u - 1, sqrt(e^u + c), ...
 _EXP_OUTER = ("x", "1/x", "x^2", "1/x^2", "sqrt", "1/sqrt", "log")
 _ROWS = 256  # rows of the batched screening fit
+_EXACT = 1e-6  # a free form this close (× std) is exact: no plain form can beat it
 
 
 def inner_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
@@ -54,12 +60,18 @@ def exp_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
 def composite_forms(
     x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 3,
 ) -> list[tuple[str, sympy.Expr]]:
-    """Two-level forms of a one-variable law ``y ≈ g(x)``: the best ``keep``, then the
+    """Two-level forms of a one-variable law ``y ≈ g(x)``: those with plain inner
+    constants that beat every free form by BIC, the best ``keep`` free forms, then the
     best ``f(a·exp(k·x)+b)``."""
     idx = evenly_spaced(len(x), _ROWS)
-    x, y = x[idx], y[idx]
     tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
-    found = _fits(x, y, symbol, inner_functions(x), library, tie)
+    found = _fits(x[idx], y[idx], symbol, inner_functions(x), library, tie)
+    plain = []
+    if found and found[0][0] > _EXACT * (float(np.std(y)) or 1.0):
+        # BIC of the best free forms (four constants, fitted on the subsample) on all rows
+        free = min(bic(_rss(e, symbol, x, y), len(y), 4) for *_, e in found[:keep])
+        plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library, free_bic=free)]
+    x, y = x[idx], y[idx]
     outer = {k: library[k] for k in _EXP_OUTER if k in library}
     exp_found = _fits(x, y, symbol, exp_functions(x), outer, tie) if outer else []
     out, seen = [], set()
@@ -67,10 +79,19 @@ def composite_forms(
         if str(expr) not in seen:
             seen.add(str(expr))
             out.append((name, expr))
-    out = out[:keep]
+    out = plain + out[:keep]
     if exp_found:  # the best exp(k·x) form always goes on: its k is refitted later
         out.append(exp_found[0][2:])
     return out
+
+
+def _rss(expr: sympy.Expr, symbol: sympy.Symbol, x: np.ndarray, y: np.ndarray) -> float:
+    try:
+        r = y - evaluate(expr, [symbol], x[:, None])
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return np.inf
+    rss = float(r @ r)
+    return rss if np.isfinite(rss) else np.inf
 
 
 def _fits(x, y, symbol, inners, library, tie) -> list[tuple]:
