@@ -41,6 +41,17 @@ def test_a_noisy_monomial_snaps_to_one_half():
         assert formula.snap_constants(refit, [x, z], X, y) == x * z**2 / 2
 
 
+def test_a_noisy_phase_snaps_to_a_multiple_of_pi():
+    """``11/7`` and ``pi/2`` differ by 4e-4: the noise cannot tell them apart, and the
+    simpler one (a small fraction of pi, not a fraction with denominator 7) wins."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 5, (800, 2))
+    truth = X[:, 1] * (1 + np.sin(X[:, 0] + np.pi / 2))
+    y = truth + rng.normal(0, 0.01 * np.sqrt(np.mean(truth**2)), 800)
+    rough = z * (1 + sympy.sin(1.0 * x + 1.5714))  # a fit that landed nearer 11/7
+    assert formula.snap_constants(rough, [x, z], X, y) == z * (1 + sympy.cos(x))
+
+
 def _flipped_product(seed=3, n=1000):
     rng = np.random.default_rng(seed)
     a = 0.03 + 0.97 * rng.uniform(0, 1, n) ** 3  # many small values

@@ -34,12 +34,14 @@ _FLIPS = 0.1  # at most this share of rows may have their sign flipped by noise
 _NEAR_ZERO = 3.0  # a flipped row must lie within this many noise stds of zero
 
 
-def noise_level(X: np.ndarray, y: np.ndarray, *, robust: bool = True) -> float:
+def noise_level(X: np.ndarray, y: np.ndarray, *, robust: bool = True,
+                weights: np.ndarray | None = None) -> float:
     """Estimated standard deviation of the noise in ``y`` (0 for too few rows).
 
     ``robust``: from the median of the scaled squared errors (curvature at a few rows
     does not count); else from their mean, the noise's RMS when it varies from row to row
-    (as a constant noise does in ``log|y|``).
+    (as a constant noise does in ``log|y|``). ``weights`` (n,): the noise of
+    ``sqrt(w)·y``, the scale a weighted RMSE is measured in.
 
     Examples
     --------
@@ -55,6 +57,7 @@ def noise_level(X: np.ndarray, y: np.ndarray, *, robust: bool = True) -> float:
     y = np.asarray(y, dtype=np.float64)
     idx = evenly_spaced(len(y), _ROWS)
     X, y = X[idx], y[idx]
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)[idx]
     m, d = X.shape
     k = min(max(2 * d + 8, 14), m - 1)
     if m < d + 4 or k < d + 2:
@@ -71,7 +74,7 @@ def noise_level(X: np.ndarray, y: np.ndarray, *, robust: bool = True) -> float:
         lever = np.linalg.inv(AtA)[:, 0, 0]  # var(pred) = σ²·lever
     except np.linalg.LinAlgError:
         return 0.0
-    e2 = (y - pred) ** 2 / (1.0 + lever)
+    e2 = w * (y - pred) ** 2 / (1.0 + lever)
     e2 = e2[np.isfinite(e2)]
     if not e2.size:
         return 0.0

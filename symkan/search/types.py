@@ -175,14 +175,27 @@ class Problem:
 
     @cached_property
     def noise(self) -> float:
-        """An upper estimate of the noise's std in ``y`` (`symkan.search.noise`)."""
-        return noise_level(self.X, self.y)
+        """An upper estimate of the noise's std in ``y`` (`symkan.search.noise`), in the
+        weighted rows' scale when there are weights."""
+        return noise_level(self.X, self.y,
+                           weights=None if self.weights is None else self.weights[0])
 
-    def sub(self, X, y, Xv, yv, symbols, label: str) -> Problem:
-        """A smaller problem one level down, made by the reducer ``label``."""
+    def sub(self, X, y, Xv, yv, symbols, label: str, weights=None) -> Problem:
+        """A smaller problem one level down, made by the reducer ``label``.
+
+        ``weights`` (fit rows, validation rows) multiply this problem's own: a reducer
+        that divides ``y`` by ``m(x)`` passes ``m²``, so that an error in the new target
+        counts as the error it makes in ``y`` (the noise of ``y / m`` is the noise of
+        ``y`` over ``m``).
+        """
         path = f"{self.path}/{label}" if self.path else label
-        weights = self.weights if self.weights is not None and len(y) == len(self.y) and (
+        own = self.weights if self.weights is not None and len(y) == len(self.y) and (
             len(yv) == len(self.yv)) else None
+        if weights is not None:
+            weights = tuple(_mean_one(w if own is None else w * o)
+                            for w, o in zip(weights, own or (None, None)))
+        else:
+            weights = own
         return Problem(np.ascontiguousarray(X, dtype=float), np.asarray(y, dtype=float),
                        np.ascontiguousarray(Xv, dtype=float), np.asarray(yv, dtype=float),
                        tuple(symbols), self.depth + 1, path, weights)
@@ -193,6 +206,11 @@ class Problem:
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(yv))) or np.std(y) == 0:
             return None
         return self.sub(self.X, y, self.Xv, yv, self.symbols, label)
+
+
+def _mean_one(w: np.ndarray) -> np.ndarray:
+    w = np.asarray(w, dtype=float)
+    return w / (float(np.mean(w)) or 1.0)
 
 
 def ranked(candidates, keep: int = 2) -> list[Candidate]:

@@ -94,6 +94,18 @@ class Reduction:
             np.zeros((X.shape[0], 0))
         return Z, y / mono(self.scale)
 
+    def weights(self, X: np.ndarray, Xv: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Row weights of the reduced problem ``y / monomial``: the monomial squared, so
+        that its errors count as the errors they make in ``y`` (None where it is not
+        finite and positive, or varies by more than 1e6)."""
+        out = []
+        for rows in (X, Xv):
+            w = 1.0 / self.transform(rows, np.ones(rows.shape[0]))[1] ** 2
+            if not (np.all(np.isfinite(w)) and np.all(w > 0)) or w.max() > 1e6 * w.min():
+                return None
+            out.append(w)
+        return out[0], out[1]
+
 
 def _integer(vec) -> tuple[Fraction, ...]:
     """A rational vector scaled to coprime integers, first non-zero entry positive."""

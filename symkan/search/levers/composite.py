@@ -59,18 +59,20 @@ def exp_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
 
 def composite_forms(
     x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 3,
+    weights: np.ndarray | None = None,
 ) -> list[tuple[str, sympy.Expr]]:
     """Two-level forms of a one-variable law ``y ≈ g(x)``: those with plain inner
     constants that beat every free form by BIC, the best ``keep`` free forms, then the
-    best ``f(a·exp(k·x)+b)``."""
+    best ``f(a·exp(k·x)+b)``. ``weights`` (of the rows, mean 1) weight the BIC's RSS."""
     idx = evenly_spaced(len(x), _ROWS)
     tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     found = _fits(x[idx], y[idx], symbol, inner_functions(x), library, tie)
     plain = []
     if found and found[0][0] > _EXACT * (float(np.std(y)) or 1.0):
         # BIC of the best free forms (four constants, fitted on the subsample) on all rows
-        free = min(bic(_rss(e, symbol, x, y), len(y), 4) for *_, e in found[:keep])
-        plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library, free_bic=free)]
+        free = min(bic(_rss(e, symbol, x, y, weights), len(y), 4) for *_, e in found[:keep])
+        plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library, free_bic=free,
+                                                       weights=weights)]
     x, y = x[idx], y[idx]
     outer = {k: library[k] for k in _EXP_OUTER if k in library}
     exp_found = _fits(x, y, symbol, exp_functions(x), outer, tie) if outer else []
@@ -85,12 +87,13 @@ def composite_forms(
     return out
 
 
-def _rss(expr: sympy.Expr, symbol: sympy.Symbol, x: np.ndarray, y: np.ndarray) -> float:
+def _rss(expr: sympy.Expr, symbol: sympy.Symbol, x: np.ndarray, y: np.ndarray,
+         weights: np.ndarray | None) -> float:
     try:
         r = y - evaluate(expr, [symbol], x[:, None])
     except (ValueError, TypeError, ZeroDivisionError, OverflowError):
         return np.inf
-    rss = float(r @ r)
+    rss = float(r @ r) if weights is None else float(weights * r @ r)
     return rss if np.isfinite(rss) else np.inf
 
 
@@ -129,7 +132,8 @@ def _applies(problem: Problem, solver) -> bool:
 
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
-    yield from composite_forms(problem.X[:, 0], problem.y, problem.symbols[0], solver.library)
+    yield from composite_forms(problem.X[:, 0], problem.y, problem.symbols[0], solver.library,
+                               weights=None if problem.weights is None else problem.weights[0])
 
 
 LEVER = Lever("composite", "terminal", _applies, _propose)

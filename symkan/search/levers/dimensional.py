@@ -37,7 +37,8 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
         return
     group_symbols = [sympy.Symbol(f"group{j + 1}", positive=True)
                      for j in range(reduction.n_groups)]
-    sub = problem.sub(Z, g, Zv, gv, group_symbols, "units")
+    sub = problem.sub(Z, g, Zv, gv, group_symbols, "units",
+                      weights=reduction.weights(problem.X, problem.Xv))
     groups = dict(zip(group_symbols, reduction.group_exprs(symbols)))
     for cand in solver.solve(sub, share=0.6):
         yield cand.method, cand.expr.subs(groups) * scale

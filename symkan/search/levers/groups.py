@@ -223,7 +223,8 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
         positive = bool(np.all(Z > 0) and np.all(Zv > 0))  # a signed column makes π signed
         z = sympy.Symbol(f"pi{problem.depth}", **({"positive": True} if positive else
                                                  {"real": True}))
-        sub = problem.sub(Z, g, Zv, gv, (z,), "groups")
+        sub = problem.sub(Z, g, Zv, gv, (z,), "groups",
+                          weights=reduction.weights(problem.X, problem.Xv))
         pi_expr = reduction.group_exprs(problem.symbols)[0]
         mono_expr = reduction.scale_expr(problem.symbols)
         if problem.depth == 0:
