@@ -67,3 +67,38 @@ def test_cli_weights_column(tmp_path, capsys):
     assert any("weighted" in n for n in record["notes"])
     assert main(["fit", str(path), "--weights", "sigma", "--out", str(tmp_path / "r2")]) == 2
     assert "Did you mean 'sigma_w'" in capsys.readouterr().err
+
+
+def test_a_reduced_problem_weighs_its_errors_as_errors_in_y():
+    """Oracle: ``y = m0·g(v/c)`` reduced to ``g = y / m0`` carries weights ``m0²`` (mean
+    1), so the weighted RSS of any ``ĝ`` is the RSS of ``m0·ĝ`` in ``y`` up to one factor;
+    combined with the table's own weights, and the noise estimate follows the weights."""
+    from fractions import Fraction
+
+    from symkan.search.noise import noise_level
+    from symkan.search.types import Problem
+    from symkan.search.units import Reduction
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, (600, 3))
+    y = X[:, 0] / np.sqrt(1 + (X[:, 1] / X[:, 2]) ** 2) + rng.normal(0, 0.05, 600)
+    own = rng.uniform(0.5, 1.5, 600)
+    parent = Problem(X[:400], y[:400], X[400:], y[400:], tuple(sympy.symbols("m v c")),
+                     weights=(own[:400] / own[:400].mean(), own[400:] / own[400:].mean()))
+    red = Reduction((Fraction(1), Fraction(0), Fraction(0)),
+                    ((Fraction(0), Fraction(1), Fraction(-1)),))
+    (Z, g), (Zv, gv) = red.transform(X[:400], y[:400]), red.transform(X[400:], y[400:])
+    sub = parent.sub(Z, g, Zv, gv, (sympy.Symbol("z"),), "groups",
+                     weights=red.weights(parent.X, parent.Xv))
+    w = sub.weights[0]
+    assert w.mean() == pytest.approx(1.0)
+    guess = 1 / np.sqrt(1 + 1.1 * Z[:, 0] ** 2)  # any ĝ
+    in_y = np.sum(parent.weights[0] * (y[:400] - X[:400, 0] * guess) ** 2)
+    in_g = np.sum(w * (g - guess) ** 2)
+    ratio = in_y / in_g
+    other = 1 / (1 + Z[:, 0])  # a second ĝ: the same factor
+    assert np.sum(parent.weights[0] * (y[:400] - X[:400, 0] * other) ** 2) == pytest.approx(
+        ratio * np.sum(w * (g - other) ** 2))
+    # the noise of g is 0.05 / m0 row by row; in the weighted scale it is one number
+    assert sub.noise == pytest.approx(noise_level(Z, g, weights=w))
+    assert sub.noise < noise_level(Z, g)  # the small-m0 rows' large noise is weighed down

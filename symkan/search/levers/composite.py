@@ -10,7 +10,7 @@ one-variable problem: the user's, a leaf, or one made by a reducer.
 
 On noisy rows many such four-constant forms reach the noise floor and the most accurate
 is the one that fits the noise best; the forms whose inner constants are plain numbers
-(`symkan.symbolic.plain_forms`) that beat the best free form by BIC go first.
+(`symkan.symbolic.plain_forms`) that come within two free constants of the best free form by BIC go first.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _EXP_SCALES = tuple(float(v) for v in np.geomspace(0.1, 10.0, 12))
 _EXP_OUTER = ("x", "1/x", "x^2", "1/x^2", "sqrt", "1/sqrt", "log")
 _ROWS = 256  # rows of the batched screening fit
 _EXACT = 1e-6  # a free form this close (× std) is exact: no plain form can beat it
+_MARGIN = 2  # plain forms within this many free constants' BIC of the best free form go first
 
 
 def inner_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
@@ -62,8 +63,8 @@ def composite_forms(
     weights: np.ndarray | None = None,
 ) -> list[tuple[str, sympy.Expr]]:
     """Two-level forms of a one-variable law ``y ≈ g(x)``: those with plain inner
-    constants that beat every free form by BIC, the best ``keep`` free forms, then the
-    best ``f(a·exp(k·x)+b)``. ``weights`` (of the rows, mean 1) weight the BIC's RSS."""
+    constants that (nearly) match every free form by BIC, the best ``keep`` free forms,
+    then the best ``f(a·exp(k·x)+b)``. ``weights`` (of the rows, mean 1) weight the BIC."""
     idx = evenly_spaced(len(x), _ROWS)
     tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     found = _fits(x[idx], y[idx], symbol, inner_functions(x), library, tie)
@@ -71,6 +72,9 @@ def composite_forms(
     if found and found[0][0] > _EXACT * (float(np.std(y)) or 1.0):
         # BIC of the best free forms (four constants, fitted on the subsample) on all rows
         free = min(bic(_rss(e, symbol, x, y, weights), len(y), 4) for *_, e in found[:keep])
+        # a plain form up to two constants' worth behind still goes first: the free
+        # forms were fitted on part of these rows, and bend (tan near its pole) to match
+        free += _MARGIN * np.log(len(y))
         plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library, free_bic=free,
                                                        weights=weights)]
     x, y = x[idx], y[idx]
