@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import math
 from collections.abc import Callable, Sequence
 
@@ -81,8 +83,16 @@ def plain_arguments(args: Sequence, exprs):
 
 def lambdify_numpy(args: list, exprs) -> Callable:
     """Numpy function of `exprs`; falls back to scipy for functions numpy lacks. The same
-    formula always becomes the same code (`plain_arguments`)."""
+    formula always becomes the same code (`plain_arguments`), made once (cached: a refit
+    evaluates the same model many times, and sympy's code printing is slow)."""
     args, exprs = plain_arguments(args, exprs)
+    return _compiled(tuple(args), tuple(exprs) if isinstance(exprs, list) else exprs,
+                     isinstance(exprs, list))
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(args: tuple, exprs, as_list: bool) -> Callable:
+    args, exprs = list(args), list(exprs) if as_list else exprs
     try:
         f = sympy.lambdify(args, exprs, modules=["numpy"], cse=True)
         with np.errstate(all="ignore"):
@@ -116,13 +126,18 @@ def evaluate(expr: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray) -
     numpy's function or constant, and the code does not depend on the run.
     """
     args, expr = plain_arguments(list(symbols), expr)
-    fn = sympy.lambdify(args, expr, modules="numpy")
+    fn = _plain_numpy(tuple(args), expr)
     with np.errstate(all="ignore"):
         out = fn(*[X[:, i] for i in range(X.shape[1])])
     out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)
     if np.iscomplexobj(out):
         out = np.where(np.abs(out.imag) < 1e-12, out.real, np.nan)
     return np.broadcast_to(out, (X.shape[0],)).astype(np.float64)
+
+
+@functools.lru_cache(maxsize=512)
+def _plain_numpy(args: tuple, expr: sympy.Expr) -> Callable:
+    return sympy.lambdify(list(args), expr, modules="numpy")
 
 
 def evenly_spaced(n: int, rows: int) -> np.ndarray:

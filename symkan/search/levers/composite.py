@@ -40,6 +40,7 @@ _EXP_SCALES = tuple(float(v) for v in np.geomspace(0.1, 10.0, 12))
 _EXP_OUTER = ("x", "1/x", "x^2", "1/x^2", "sqrt", "1/sqrt", "log")
 _ROWS = 256  # rows of the batched screening fit
 _EXACT = 1e-6  # a free form this close (× std) is exact: no plain form can beat it
+_NEAR_NOISE = 2.0  # plain forms are tried when the best free form's RMSE is within this × noise
 _MARGIN = 2  # plain forms within this many free constants' BIC of the best free form go first
 
 
@@ -60,24 +61,33 @@ def exp_functions(x: np.ndarray) -> list[tuple[str, sympy.Lambda, int]]:
 
 def composite_forms(
     x: np.ndarray, y: np.ndarray, symbol: sympy.Symbol, library, keep: int = 3,
-    weights: np.ndarray | None = None,
+    weights: np.ndarray | None = None, noise: float | None = None,
 ) -> list[tuple[str, sympy.Expr]]:
     """Two-level forms of a one-variable law ``y ≈ g(x)``: those with plain inner
     constants that (nearly) match every free form by BIC, the best ``keep`` free forms,
-    then the best ``f(a·exp(k·x)+b)``. ``weights`` (of the rows, mean 1) weight the BIC."""
+    then the best ``f(a·exp(k·x)+b)``. ``weights`` (of the rows, mean 1) weight the BIC.
+    ``noise`` (the rows' noise level, an estimate; None: unknown): plain forms are only
+    tried when the best free form is within `_NEAR_NOISE` of it (they choose among fits
+    at the noise floor; far above it, neither kind is the law)."""
     idx = evenly_spaced(len(x), _ROWS)
     tie = 1e-9 * (float(np.std(y)) or 1.0)  # errors below this are rounding: simplest first
     found = _fits(x[idx], y[idx], symbol, inner_functions(x), library, tie)
     plain = []
     if found and found[0][0] > _EXACT * (float(np.std(y)) or 1.0):
-        # BIC of the best free forms (four constants, fitted on the subsample) on all rows
-        free = min(bic(_rss(e, symbol, x, y, weights), len(y), 4) for *_, e in found[:keep])
-        # a plain form up to two constants' worth behind still goes first: the free
-        # forms were fitted on part of these rows, and bend (tan near its pole) to match
-        free += _MARGIN * np.log(len(y))
-        plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library, free_bic=free,
-                                                       weights=weights)]
-    x, y = x[idx], y[idx]
+        # the best free forms (four constants, fitted on the subsample) on all rows
+        rss = min(_rss(e, symbol, x, y, weights) for *_, e in found[:keep])
+        if noise is None or rss <= len(y) * (_NEAR_NOISE * noise) ** 2:
+            # a plain form up to two constants' worth behind still goes first: the free
+            # forms were fitted on part of these rows and bend (tan near its pole) to them
+            free = bic(rss, len(y), 4) + _MARGIN * np.log(len(y))
+            plain = [("plain", e) for _, e in plain_forms(x, y, symbol, library,
+                                                           free_bic=free, weights=weights)]
+    return _free_forms(found, x[idx], y[idx], symbol, library, tie, keep, plain)
+
+
+def _free_forms(found, x, y, symbol, library, tie, keep, plain) -> list[tuple[str, sympy.Expr]]:
+    """``plain``, then the best ``keep`` free forms of ``found``, then the best
+    ``f(a·exp(k·x)+b)`` (fitted here on the subsample ``x``, ``y``)."""
     outer = {k: library[k] for k in _EXP_OUTER if k in library}
     exp_found = _fits(x, y, symbol, exp_functions(x), outer, tie) if outer else []
     out, seen = [], set()
@@ -137,7 +147,8 @@ def _applies(problem: Problem, solver) -> bool:
 
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     yield from composite_forms(problem.X[:, 0], problem.y, problem.symbols[0], solver.library,
-                               weights=None if problem.weights is None else problem.weights[0])
+                               weights=None if problem.weights is None else problem.weights[0],
+                               noise=problem.noise)
 
 
 LEVER = Lever("composite", "terminal", _applies, _propose)
