@@ -213,6 +213,20 @@ def _mean_one(w: np.ndarray) -> np.ndarray:
     return w / (float(np.mean(w)) or 1.0)
 
 
+def priority(cand: Candidate, scale: float) -> tuple:
+    """Sort key of a sub-problem's candidate for its parent: exact ones, then cleaned ones
+    (snapped at the noise level), then the rest, each by held-out error relative to the
+    sub-problem's ``scale``. A parent short of time then spends it on the law, not on
+    the first fits its sub-problem happened to try."""
+    return (cand.val_rmse > 1e-9 * scale, not cand.cleaned, cand.val_rmse / scale,
+            cand.complexity)
+
+
+def best_first(candidates, scale: float) -> list[Candidate]:
+    """A sub-problem's candidates in `priority` order."""
+    return sorted(candidates, key=lambda c: priority(c, scale))
+
+
 def ranked(candidates, keep: int = 2) -> list[Candidate]:
     """The ``keep`` most accurate candidates, the simpler first among equals."""
     return sorted(candidates, key=lambda c: (c.val_rmse, c.complexity))[:keep]

@@ -48,7 +48,7 @@ _B = (sympy.S.Zero, sympy.S.One, -sympy.S.One, sympy.Integer(2), -sympy.Integer(
 _PLAIN_EXACT = tuple(s * sympy.Rational(v) for v in ("0", "1", "2", "3", "4", "1/2", "3/2",
                                                       "1/3", "2/3", "1/4") for s in (1, -1))
 _PLAIN = np.array([float(v) for v in _PLAIN_EXACT])
-_SCREEN_ROWS = 256  # rows every form is scored on
+_SCREEN_ROWS = 128  # rows every form is scored on
 _PLAIN_COST = 2 * math.log(len(_PLAIN))  # naming one plain number (BIC units)
 _KEEP = 64  # best (a, b, h, f) by RSS whose outer constants are then tried plain
 _WINDOW = 0.05  # a plain outer constant lies within this (relative) of the fitted one

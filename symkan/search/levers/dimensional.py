@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 
 from symkan.search import units
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, best_first
 
 
 def _applies(problem: Problem, solver) -> bool:
@@ -40,7 +40,7 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     sub = problem.sub(Z, g, Zv, gv, group_symbols, "units",
                       weights=reduction.weights(problem.X, problem.Xv))
     groups = dict(zip(group_symbols, reduction.group_exprs(symbols)))
-    for cand in solver.solve(sub, share=0.6):
+    for cand in best_first(solver.solve(sub, share=0.6), sub.scale):
         yield cand.method, cand.expr.subs(groups) * scale
 
 

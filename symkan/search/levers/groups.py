@@ -26,7 +26,7 @@ import sympy
 from symkan.formula.numeric import evenly_spaced
 from symkan.search import units
 from symkan.search.noise import log_rows, noise_level
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, priority
 
 _DEGREE = 10  # Chebyshev degree of G
 _SCREEN_ROWS = 300
@@ -212,6 +212,9 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     keep = rows if rows is not None and not rows.all() else slice(None)
     groups = find_groups(problem.X[keep], problem.y[keep])
     solver.progress("groups", groups=[(g.p, g.e) for g in groups])
+    # every group's sub-problem first, then their candidates best first: a parent short
+    # of time tries the law one group found before the fits another group tried first
+    found = []
     for k, group in enumerate(groups):
         reduction = group.reduction
         rows = [reduction.transform(X, y) for X, y in ((problem.X, problem.y),
@@ -231,7 +234,12 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
             solver.structure.setdefault("groups", []).append(
                 {"group": str(pi_expr), "prefactor": str(mono_expr),
                  "residual": round(float(group.residual), 8)})
-        for cand in solver.solve(sub, share=0.5 / (len(groups) - k)):
-            yield f"{cand.method}", mono_expr * cand.expr.subs(z, pi_expr)
+        cands = solver.solve(sub, share=0.5 / (len(groups) - k))
+        found += [(priority(c, sub.scale), c.method, mono_expr * c.expr.subs(z, pi_expr))
+                  for c in cands]
+        if solver.settled(cands, sub):
+            break  # the law of this group: the others need not be solved
+    for _, method, expr in sorted(found, key=lambda f: f[0]):
+        yield method, expr
 
 LEVER = Lever("groups", "reducer", _applies, _propose)

@@ -25,7 +25,7 @@ import sympy
 from symkan.formula.numeric import evenly_spaced
 from symkan.search.networks import gradients
 from symkan.search.surrogate import surrogate
-from symkan.search.types import Lever, Problem
+from symkan.search.types import Lever, Problem, best_first
 
 _ROWS = 400  # rows at which the gradients are taken
 _TOL = 0.08  # a pair's score must be below this (or 2 × the surrogate's error)
@@ -134,7 +134,7 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     sub = problem.sub(np.column_stack(new_cols), problem.y, np.column_stack(new_cols_v),
                       problem.yv, symbols, "symmetries")
     label = ", ".join(f"{names[i]}{kind}{names[j]}" for kind, i, j in pairs)
-    for cand in solver.solve(sub, share=0.5):
+    for cand in best_first(solver.solve(sub, share=0.5), sub.scale):
         yield f"{label} {cand.method}", cand.expr.xreplace(back)
 
 
