@@ -212,7 +212,8 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     keep = rows if rows is not None and not rows.all() else slice(None)
     groups = find_groups(problem.X[keep], problem.y[keep])
     solver.progress("groups", groups=[(g.p, g.e) for g in groups])
-    # every group's sub-problem first, then their candidates best first: a parent short
+    # a group's exact or cleaned (snapped at the noise) candidates go to the parent at
+    # once, best first; its other fits wait until every group is solved: a parent short
     # of time tries the law one group found before the fits another group tried first
     found = []
     for k, group in enumerate(groups):
@@ -235,8 +236,13 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
                 {"group": str(pi_expr), "prefactor": str(mono_expr),
                  "residual": round(float(group.residual), 8)})
         cands = solver.solve(sub, share=0.5 / (len(groups) - k))
-        found += [(priority(c, sub.scale), c.method, mono_expr * c.expr.subs(z, pi_expr))
-                  for c in cands]
+        ranked = sorted(((priority(c, sub.scale), c.method, mono_expr * c.expr.subs(
+            z, pi_expr)) for c in cands), key=lambda f: f[0])
+        for key, method, expr in ranked:
+            if key[0] and key[1]:  # neither exact nor cleaned: later
+                found.append((key, method, expr))
+            else:
+                yield method, expr
         if solver.settled(cands, sub):
             break  # the law of this group: the others need not be solved
     for _, method, expr in sorted(found, key=lambda f: f[0]):
