@@ -32,8 +32,8 @@ import numpy as np
 import sympy
 
 from symkan.formula import complexity
-from symkan.formula.numeric import evenly_spaced
-from symkan.symbolic.library import DEFAULT_LIBRARY, U, Primitive
+from symkan.formula.numeric import evaluate, evenly_spaced
+from symkan.symbolic.library import DEFAULT_LIBRARY, Primitive, U
 
 __all__ = ["bic", "plain_forms"]
 
@@ -90,7 +90,7 @@ def plain_forms(
     moments = _Moments(y[screen], None if w is None else w[screen] / np.mean(w[screen]))
     found = []  # (bic, inner index, prim name, a index, b index)
     inners = _inners(symbol)
-    values = [_eval(h, symbol, x) for h in inners]
+    values = [evaluate(h, [symbol], x[:, None]) for h in inners]
     for i, hx in enumerate(values):
         if not np.all(np.isfinite(hx)) or np.max(np.abs(hx)) > 1e6:
             continue
@@ -125,12 +125,6 @@ def plain_forms(
             scored[key] = entry
     ranked = sorted(scored.values(), key=lambda s: s[:2])
     return [(s, e) for s, _, e in ranked if free_bic is None or s < free_bic][:keep]
-
-
-def _eval(expr: sympy.Expr, symbol: sympy.Symbol, x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return np.broadcast_to(np.asarray(sympy.lambdify(symbol, expr, "numpy")(x), float),
-                               x.shape)
 
 
 def _nearest_plain(v: np.ndarray) -> np.ndarray:

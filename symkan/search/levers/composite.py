@@ -10,7 +10,8 @@ one-variable problem: the user's, a leaf, or one made by a reducer.
 
 On noisy rows many such four-constant forms reach the noise floor and the most accurate
 is the one that fits the noise best; the forms whose inner constants are plain numbers
-(`symkan.symbolic.plain_forms`) that come within two free constants of the best free form by BIC go first.
+(`symkan.symbolic.plain_forms`) that come within two free constants of the best free
+form by BIC go first.
 """
 
 from __future__ import annotations
