@@ -30,7 +30,7 @@ from symkan.kan.compile import FormulaKAN, NotCompilable, compile_formula
 from symkan.kan.network import KAN
 from symkan.kan.prune import edge_scores
 from symkan.kan.train import resolve_device
-from symkan.search import units
+from symkan.search import surrogate, units
 from symkan.search.networks import to_tensor, train_network
 from symkan.search.pareto import pareto_front, simpler_forms
 from symkan.search.pareto import select as select_formula
@@ -174,6 +174,15 @@ def fit(
         notes=tuple(notes),
         formula_network=drawn, formula_network_r2=drawn_r2,
     )
+
+
+def surrogate_report(dataset: Dataset, config: FitConfig = FitConfig()) -> dict:
+    """The top problem's surrogate as `fit` trains it (same rows, same recipe), outside a
+    search: its network and held-out relative error (``structure["surrogate"]`` of a
+    `FitResult` whose search needed one)."""
+    config.validate()
+    problem, _ = _split(dataset, config)
+    return surrogate.train(problem, config, resolve_device(config.device))
 
 
 def _formula_network(expr, symbols, X: np.ndarray, pred: np.ndarray

@@ -27,6 +27,7 @@ from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
 from symkan.pipeline import FitConfig
 from symkan.pipeline import fit as pipeline_fit
+from symkan.pipeline import surrogate_report
 
 # Operon as configured for the side-by-side table: 500k evaluations, two threads (the
 # machine's cores), the usual arithmetic plus the unary functions Feynman laws use.
@@ -46,6 +47,9 @@ class Fitted:
     extra_fn: Callable[..., dict] | None = field(default=None, repr=False)
     timings: dict = field(default_factory=dict)  # seconds per lever path (symkan)
     method: str = ""  # the lever path that built the formula (symkan)
+    # the top problem's surrogate (symkan): network, held-out relative error, and whether
+    # the search trained it (else it was trained after the fit, outside its seconds)
+    surrogate: dict | None = None
 
     @property
     def complexity(self) -> int:
@@ -80,13 +84,18 @@ def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
     if config.fast:
         settings = replace(settings, grid_sizes=(3, 5), steps=15, methods=("additive", "kan"))
     result = pipeline_fit(data, settings)
+    sur = result.structure.get("surrogate")
+    if sur is not None:
+        sur = {**sur, "by_search": True}
+    elif not config.fast:  # a smoke run reports none
+        sur = {**surrogate_report(data, settings), "by_search": False}
     extra = None
     if config.suite == "special":
         def extra(problem, data, test, result=result):
             return special_record(problem, result, data, test)
 
     return Fitted(result.expr, result.symbols, result.device, extra, dict(result.timings),
-                  result.method)
+                  result.method, sur)
 
 
 def _fit_operon(data: Dataset, config) -> Fitted:

@@ -129,6 +129,7 @@ def run_task(task: Task, config: BenchConfig) -> dict:
             rmse=rmse_of(pred, test.y),
             complexity=fitted.complexity, seconds=round(seconds, 2), device=fitted.device,
             **({"lever": fitted.method, "timings": fitted.timings} if fitted.timings else {}),
+            **_surrogate_fields(fitted.surrogate),
             **fitted.extra(p, data, test),
         )
     except Exception as err:  # noqa: BLE001 - a benchmark records any failure and goes on
@@ -137,6 +138,15 @@ def run_task(task: Task, config: BenchConfig) -> dict:
                       seconds=round(time.perf_counter() - start, 2), device=None)
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
             for k, v in record.items()}
+
+
+def _surrogate_fields(sur: dict | None) -> dict:
+    """The record's surrogate fields: its network, held-out relative error, and whether
+    the search trained it (False: trained after the fit, outside ``seconds``)."""
+    if sur is None:
+        return {}
+    return {"surrogate_error": sur["rel_error"], "surrogate_network": sur["network"],
+            "surrogate_by_search": sur["by_search"]}
 
 
 def _init_worker() -> None:

@@ -30,7 +30,27 @@ def method_stats(records: Sequence[Mapping]) -> dict:
         "median_s": statistics.median(secs) if secs else float("nan"),
         "mean_s": statistics.fmean(secs) if secs else float("nan"),
         "total_s": sum(secs),
+        "surrogate": _surrogate_errors(records),
     }
+
+
+def _surrogate_errors(records: Sequence[Mapping]) -> tuple[float, float, int, int] | None:
+    """Median held-out relative error of the top problem's surrogate over every record
+    that has one, the same over those whose search trained it, and the two counts."""
+    every = [r["surrogate_error"] for r in records if r.get("surrogate_error") is not None]
+    if not every:
+        return None
+    searched = [r["surrogate_error"] for r in records
+                if r.get("surrogate_error") is not None and r.get("surrogate_by_search")]
+    return (statistics.median(every), statistics.median(searched) if searched else float("nan"),
+            len(every), len(searched))
+
+
+def _surrogate_cell(s: dict) -> str:
+    if s["surrogate"] is None:
+        return "–"
+    every, searched, n, k = s["surrogate"]
+    return f"{every:.1e} ({n}); searches that trained one: {searched:.1e} ({k})"
 
 
 def _pct(k: int, n: int) -> str:
@@ -52,6 +72,8 @@ def headline_table(records: Sequence[Mapping], meta: Mapping | None = None) -> s
         ("mean seconds per problem", lambda s: f"{s['mean_s']:.1f}"),
         ("errors", lambda s: str(s["errors"])),
     ]
+    if any(stats[m]["surrogate"] for m in methods):
+        rows.append(("surrogate's held-out relative error, median (laws)", _surrogate_cell))
     if any(stats[m]["threads"] for m in methods):
         rows[4:4] = [
             ("threads per problem", lambda s: str(s["threads"] or "?")),

@@ -33,6 +33,10 @@ class TrainConfig:
     lamb_l1: float = 1.0
     lamb_entropy: float = 2.0
     tol: float = 1e-14  # stop when the normalised loss falls below this
+    # converged: the loss fell by less than ``rtol`` of itself over the last ``window``
+    # steps (0: run every step)
+    rtol: float = 0.0
+    window: int = 10
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,10 @@ def train(
         if on_step is not None:
             on_step(step, float(mse))
         if float(mse) < config.tol:
+            break
+        if config.rtol > 0 and len(losses) > config.window and (
+                losses[-config.window - 1] - losses[-1]
+                <= config.rtol * losses[-config.window - 1]):
             break
     model.load_state_dict(best_state)
     return TrainResult(model, tuple(losses), time.perf_counter() - start)

@@ -1,7 +1,7 @@
 """The networks the search trains: the KAN path, the surrogate, one-layer fits.
 
 * `train_network`: the KAN path (sparsity → prune → refine on finer grids);
-* `train_surrogate`: an unpruned KAN that stands for the law where the rows do not reach
+* `train_surrogate`: the network that stands for the law where the rows do not reach
   (separability tests, restricted functions);
 * `through_exp`: a one-layer network on ``log|y|`` rewritten as the ``[d, 1, 1]`` network
   for ``y`` (a product drawn as a KAN).
@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from symkan.kan.network import KAN, KANLayer
+from symkan.kan.lstsq import fit_one_layer
 from symkan.kan.prune import Pruned, prune_greedy
+from symkan.kan.schedule import Schedule, extend_grids
 from symkan.kan.spline import fit_coefficients, uniform_grid
 from symkan.kan.train import TrainConfig, train
 from symkan.search.types import FitConfig
@@ -100,16 +102,88 @@ def train_network(
                       tuple(sparse.losses) + tuple(losses))
 
 
+@dataclass(frozen=True)
+class SurrogateFit:
+    """The surrogate network chosen on the validation rows, and how it was made."""
+
+    model: torch.nn.Module  # raw (n, d) inputs → (n, 1) predictions of y
+    rel_error: float  # rms error on the validation rows / std of y on the fit rows
+    kind: str  # e.g. "one-layer KAN [3,1], grid 20, on log|y|"
+    tried: tuple[tuple[str, float], ...]  # (kind, rel_error) of every network trained
+
+
+class SignedExp(torch.nn.Module):
+    """``sign · exp(net(X))``: a network trained on ``log|y|`` standing for ``y``."""
+
+    def __init__(self, net: torch.nn.Module, sign: float) -> None:
+        super().__init__()
+        self.net, self.sign = net, float(sign)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.sign * torch.exp(self.net(X))
+
+
+#: a surrogate this close (relative to std y) needs no deeper network
+_GOOD = 1e-4
+#: the grids the deeper surrogate extends through, stopped on the validation rows
+_SURROGATE_GRIDS = (5, 10, 20)
+
+
 def train_surrogate(
-    X: np.ndarray, y: np.ndarray, config: FitConfig, device: torch.device,
-    on_progress: Progress | None = None, *, check: Callable[[], None] | None = None,
-) -> tuple[KAN, list[float]]:
-    """An accurate, unpruned KAN used to probe the law's structure (no sparsity)."""
-    d = X.shape[1]
-    widths = (d, 2 * d + 1, 1) if d <= 2 else (d, d, d, 1)
-    model = new_kan(widths, X, y, config.grid_sizes[0], config.seed, device)
-    return refine(model, to_tensor(X, device), to_tensor(y[:, None], device), config.grid_sizes[:2],
-                  config.steps, on_progress, "surrogate ", check=check)
+    X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, config: FitConfig,
+    device: torch.device, on_progress: Progress | None = None, *,
+    check: Callable[[], None] | None = None, floor: float = 0.0,
+) -> SurrogateFit:
+    """An accurate network that stands for the law, chosen on the validation rows.
+
+    First the one-layer KANs solved in closed form (`symkan.kan.lstsq`): on ``y`` (every
+    sum of one-variable functions) and, when ``y`` keeps one sign, on ``log|y|`` (every
+    product of them). When neither is within ``max(1e-4, floor)`` of ``y`` (``floor``:
+    the noise, relative to std y), a deeper KAN ``[d, min(2d+1, 9), 1]`` is trained on the
+    better of the two targets through grids 5 → 10 → 20 (`symkan.kan.schedule`), L-BFGS
+    to convergence, and kept when it does better.
+    """
+    d, scale = X.shape[1], float(np.std(y)) or 1.0
+    Xt, Xvt = to_tensor(X, device), to_tensor(Xv, device)
+    targets = [("y", y, yv, None)]
+    if (np.all(y > 0) or np.all(y < 0)) and (np.all(yv * y[0] > 0)):
+        sign = float(np.sign(y[0]))
+        targets.append(("log|y|", np.log(np.abs(y)), np.log(np.abs(yv)), sign))
+
+    def judged(net, sign) -> tuple[torch.nn.Module, float]:
+        model = net if sign is None else SignedExp(net, sign)
+        with torch.no_grad():
+            pred = model(Xvt)[:, 0].cpu().numpy()
+        with np.errstate(all="ignore"):
+            err = float(np.sqrt(np.mean((pred - yv) ** 2)) / scale)
+        return model, err if np.isfinite(err) else float("inf")
+
+    tried, best, by_target = [], None, []
+    for name, t, tv, sign in targets:
+        start = new_kan((d, 1), X, t, 5, config.seed, device)
+        fit = fit_one_layer(start, Xt, to_tensor(t[:, None], device), Xvt,
+                            to_tensor(tv[:, None], device))
+        model, err = judged(fit.model, sign)
+        kind = f"one-layer KAN [{d},1], grid {fit.grid}, on {name}"
+        tried.append((kind, err))
+        by_target.append((err, name, t, tv, sign))
+        if best is None or err < best.rel_error:
+            best = SurrogateFit(model, err, kind, ())
+    if best.rel_error > max(_GOOD, floor):
+        _, name, t, tv, sign = min(by_target, key=lambda e: e[0])
+        widths = (d, min(2 * d + 1, 9), 1)
+        start = new_kan(widths, X, t, _SURROGATE_GRIDS[0], config.seed, device)
+        step = reporter(on_progress, "surrogate ", check)
+        res = extend_grids(start, Xt, to_tensor(t[:, None], device), Xvt,
+                           to_tensor(tv[:, None], device),
+                           Schedule(grids=_SURROGATE_GRIDS, steps=config.steps, rtol=1e-3),
+                           on_step=lambda g, s, loss: step(s, loss))
+        model, err = judged(res.model, sign)
+        kind = f"KAN [{','.join(map(str, widths))}], grid {res.grid}, on {name}"
+        tried.append((kind, err))
+        if err < best.rel_error:
+            best = SurrogateFit(model, err, kind, ())
+    return SurrogateFit(best.model, best.rel_error, best.kind, tuple(tried))
 
 
 def through_exp(model: KAN, X: torch.Tensor, y: np.ndarray, sign: float,

@@ -1,27 +1,31 @@
-"""The problem's surrogate: one unpruned KAN trained on its rows, shared by the levers.
+"""The problem's surrogate: one network trained on its rows, shared by the levers.
 
 The separable split probes it with mixed differences, the symmetry tests with its
 gradients; it is trained once per problem (kept in ``solver.memo``) and its relative
-error on the validation rows says how far its answers can be trusted.
+error on the validation rows says how far its answers can be trusted (every threshold
+that reads it scales with that error). The network is the best on the validation rows
+of a closed-form one-layer KAN on ``y`` or ``log|y|`` and, when neither is close, a
+deeper KAN trained by grid extension (`symkan.search.networks.train_surrogate`). The top
+problem's surrogate is reported in ``solver.structure["surrogate"]``.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-import numpy as np
+import torch
 
-from symkan import formula
-from symkan.kan.network import KAN
-from symkan.search.networks import as_function, train_surrogate
+from symkan.search.networks import SurrogateFit, as_function, train_surrogate
 from symkan.search.types import Problem
 
 
 @dataclass(frozen=True)
 class Surrogate:
-    model: KAN
+    model: torch.nn.Module  # raw (n, d) inputs → (n, 1); a KAN, or exp of one
     f: object  # Callable[[np.ndarray], np.ndarray]: (n, d) rows → (n,)
     rel_error: float  # rms error on the validation rows / std(y)
+    kind: str = ""  # which network it is ("one-layer KAN [3,1], grid 20, on log|y|")
 
 
 def surrogate(problem: Problem, solver) -> Surrogate:
@@ -31,11 +35,29 @@ def surrogate(problem: Problem, solver) -> Surrogate:
     if held is not None and held[0] is problem:
         return held[1]
     solver.progress("train", phase="surrogate")
-    model, _ = train_surrogate(problem.X, problem.y, solver.config, solver.device,
-                               solver.on_progress, check=solver.check)
-    f = as_function(model, solver.device)
-    with np.errstate(all="ignore"):
-        eps = formula.rmse_of(f(problem.Xv), problem.yv) / problem.scale
-    out = Surrogate(model, f, eps)
+    start = time.perf_counter()
+    fit = train_surrogate(problem.X, problem.y, problem.Xv, problem.yv, solver.config,
+                          solver.device, solver.on_progress, check=solver.check,
+                          floor=problem.noise / problem.scale)
+    out = Surrogate(fit.model, as_function(fit.model, solver.device), fit.rel_error, fit.kind)
     solver.memo[key] = (problem, out)
+    if problem.depth == 0:
+        solver.structure["surrogate"] = report(fit, time.perf_counter() - start)
     return out
+
+
+def train(problem: Problem, config, device) -> dict:
+    """The `report` of ``problem``'s surrogate, trained outside a search (benchmarks
+    report it for laws whose search never needed one)."""
+    start = time.perf_counter()
+    fit = train_surrogate(problem.X, problem.y, problem.Xv, problem.yv, config, device,
+                          floor=problem.noise / problem.scale)
+    return report(fit, time.perf_counter() - start)
+
+
+def report(fit: SurrogateFit, seconds: float) -> dict:
+    """What ``result.json`` says of a surrogate: its network, held-out relative error,
+    training seconds and every network tried."""
+    return {"network": fit.kind, "rel_error": float(f"{fit.rel_error:.4g}"),
+            "seconds": round(seconds, 3),
+            "tried": [{"network": k, "rel_error": float(f"{e:.4g}")} for k, e in fit.tried]}
