@@ -48,8 +48,9 @@ class Fitted:
     timings: dict = field(default_factory=dict)  # seconds per lever path (symkan)
     method: str = ""  # the lever path that built the formula (symkan)
     # the top problem's surrogate (symkan): network, held-out relative error, and whether
-    # the search trained it (else it was trained after the fit, outside its seconds)
-    surrogate: dict | None = None
+    # the search trained it; a callable when the search did not (the runner calls it after
+    # timing the fit, so its training is not in the record's seconds)
+    surrogate: dict | Callable[[], dict] | None = None
 
     @property
     def complexity(self) -> int:
@@ -88,7 +89,8 @@ def _fit_symkan(data: Dataset, config, units: dict | None = None) -> Fitted:
     if sur is not None:
         sur = {**sur, "by_search": True}
     elif not config.fast:  # a smoke run reports none
-        sur = {**surrogate_report(data, settings), "by_search": False}
+        def sur(data=data, settings=settings):
+            return {**surrogate_report(data, settings), "by_search": False}
     extra = None
     if config.suite == "special":
         def extra(problem, data, test, result=result):

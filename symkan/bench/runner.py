@@ -145,6 +145,8 @@ def _surrogate_fields(sur: dict | None) -> dict:
     the search trained it (False: trained after the fit, outside ``seconds``)."""
     if sur is None:
         return {}
+    if callable(sur):
+        sur = sur()
     return {"surrogate_error": sur["rel_error"], "surrogate_network": sur["network"],
             "surrogate_by_search": sur["by_search"]}
 

@@ -61,11 +61,13 @@ def rmse(model: KAN, X: torch.Tensor, y: torch.Tensor) -> float:
 def extend_grids(
     model: KAN, X: torch.Tensor, y: torch.Tensor, Xv: torch.Tensor, yv: torch.Tensor,
     schedule: Schedule = Schedule(), *, on_step: Callable[[int, int, float], None] | None = None,
+    on_grid: Callable[[int, KAN], None] | None = None,
 ) -> ScheduleResult:
     """Train ``model`` through ``schedule``'s grids; the best on ``(Xv, yv)`` is returned.
 
     ``on_step(grid, step, loss)`` is called after every L-BFGS step (it may raise to stop
-    the run: nothing is returned then). The input model is left as it was.
+    the run: nothing is returned then), ``on_grid(grid, model)`` after each grid's
+    training. The input model is left as it was.
     """
     start = time.perf_counter()
     config = TrainConfig(steps=schedule.steps, rtol=schedule.rtol)
@@ -80,6 +82,8 @@ def extend_grids(
             model = model.with_grid(X, grid)  # extension, or an update on the same grid
         cb = None if on_step is None else (lambda s, loss, g=grid: on_step(g, s, loss))
         model = train(model, X, y, config, on_step=cb).model
+        if on_grid is not None:
+            on_grid(grid, model)
         val = rmse(model, Xv, yv)
         history.append((grid, rmse(model, X, y), val))
         if best is None or val < best[0]:
