@@ -73,6 +73,18 @@ def test_summary_counts_levels_per_method():
     assert (s["symbolic"], s["exact"], s["r2"], s["median_s"]) == (2, 1, 2, 4.0)
     table = headline_table(recs)
     assert "2/3 (66.7 %)" in table and "0/1 (0.0 %)" in table
+    assert "surrogate" not in table  # no record has one
+
+
+def test_summary_reports_the_surrogates_median_error():
+    """Over every record with a surrogate, and over those whose search trained it."""
+    errors = [(1e-7, False), (2e-3, True), (5e-2, True), (1e-6, False), (3e-3, False)]
+    recs = [{"method": "a", "problem": f"p{i}", "seed": 0, "level": "exact", "r2": 1.0,
+             "seconds": 1.0, "surrogate_error": e, "surrogate_by_search": b}
+            for i, (e, b) in enumerate(errors)]
+    assert method_stats(recs)["surrogate"] == (2e-3, pytest.approx(2.6e-2), 5, 2)
+    assert ("| surrogate's held-out relative error, median (laws) | 2.0e-03 (5); searches "
+            "that trained one: 2.6e-02 (2) |") in headline_table(recs)
 
 
 def test_cli_bench_writes_results_and_summary(tmp_path, capsys):

@@ -109,3 +109,25 @@ def test_a_log_surrogate_differentiates_through_its_exp():
     num = [(gradients(model, (X + eps * torch.eye(2, dtype=X.dtype)[i]).numpy(), CPU)[0] - f)
            / eps for i in range(2)]
     assert np.allclose(g, np.stack(num, 1), rtol=1e-4, atol=1e-6)
+
+
+def test_the_searchs_surrogate_and_its_error_are_in_result_json():
+    """A search that trains a surrogate (the separable lever) reports its network and
+    held-out error; `surrogate_report` trains the same one outside a search."""
+    import json
+
+    import symkan
+    from symkan.outputs.record import result_record
+    from symkan.pipeline import surrogate_report
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (400, 2))
+    ds = symkan.from_arrays(X, X[:, 0] ** 2 * np.exp(-X[:, 1]), ["a", "b"], "y")
+    config = FitConfig(methods=("separable",), time_budget=30)
+    res = symkan.fit(ds, config)
+    sur = json.loads(json.dumps(result_record(res)))["structure"]["surrogate"]
+    assert sur["network"].startswith("one-layer KAN [2,1]") and sur["network"].endswith("log|y|")
+    assert 0 <= sur["rel_error"] < 1e-4
+    assert {"network", "rel_error"} <= set(sur["tried"][0])
+    again = surrogate_report(ds, config)
+    assert again["network"] == sur["network"] and again["rel_error"] == sur["rel_error"]

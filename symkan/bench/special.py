@@ -175,8 +175,9 @@ def accurate_kan(
     """A KAN of ``shape`` trained to the data's limit, beside equal-size MLPs.
 
     ``train`` is split 80/20 into fit and validation rows; the KAN is trained on the fit
-    rows through every grid of ``grids`` (float64 L-BFGS until the loss stops falling,
-    at most ``steps`` per grid, the next grid initialised from the last), and the grid
+    rows through every grid of ``grids`` (on each: three rounds of 10 steps and a grid
+    update, then float64 L-BFGS until the loss stops falling, at most ``steps``; the next
+    grid initialised from the last), and the grid
     with the lowest validation RMSE is "the" KAN. At each grid an MLP with as many
     parameters is trained on the same fit rows (L-BFGS, at most ``mlp_steps``
     iterations) and both are scored on ``test``.
@@ -201,7 +202,7 @@ def accurate_kan(
     mlps: dict[int, MLPResult] = {}
     res = extend_grids(model, X, y, Xv, yv,
                        Schedule(grids=tuple(grids), steps=steps, rtol=1e-6,
-                                patience=len(grids)), on_grid=score)
+                                patience=len(grids), updates=3), on_grid=score)
     chosen = next(row for row in scaling if row[0] == res.grid)
     return AccurateKAN(tuple(shape), res.grid, chosen[1], chosen[2], mlps[res.grid],
                        tuple(scaling), time.perf_counter() - start)

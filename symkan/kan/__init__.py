@@ -1,7 +1,8 @@
 """The network: B-spline maths, the KAN layer and network, training, pruning.
 
-``spline`` → ``network`` (`KANLayer`, `KAN`) → ``train`` → ``prune``; each module imports
-only those before it.
+``spline`` → ``network`` (`KANLayer`, `KAN`) → ``train`` → ``schedule`` (grid extension
+stopped on validation rows) → ``lstsq`` (a one-layer KAN in closed form) → ``prune``; each
+module imports only those before it.
 """
 
 from symkan.kan.network import KAN, KANLayer

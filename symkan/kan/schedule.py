@@ -41,6 +41,11 @@ class Schedule:
     rtol: float = 1e-4  # a phase ends when the loss falls by less than this over 10 steps
     patience: int = 1  # grids without a better validation error before stopping
     seconds: float | None = None  # no new grid is started after this many seconds
+    # grid updates (the paper's update_grid_from_samples): on each grid, ``updates`` times
+    # ``update_steps`` steps then the knots refitted to where the layer inputs now are,
+    # before the phase's own training; hidden layers' inputs drift while they train
+    updates: int = 0
+    update_steps: int = 10
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ def extend_grids(
         if grid != model.grid_size or n > 0:
             model = model.with_grid(X, grid)  # extension, or an update on the same grid
         cb = None if on_step is None else (lambda s, loss, g=grid: on_step(g, s, loss))
+        for _ in range(schedule.updates):
+            warm = TrainConfig(steps=schedule.update_steps)
+            model = train(model, X, y, warm, on_step=cb).model.with_grid(X, grid)
         model = train(model, X, y, config, on_step=cb).model
         if on_grid is not None:
             on_grid(grid, model)

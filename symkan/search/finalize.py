@@ -48,6 +48,8 @@ def finalize(
     Xa, ya = np.concatenate([X, val_xy[0]]), np.concatenate([y, val_xy[1]])
     if not expr.has(sympy.Float):  # nothing to refit or snap: kept as composed
         return formula.resolve_abs(tidy(expr), symbols, Xa)
+    if expr.has(sympy.Abs):  # |u| of one sign on the rows is ±u: then it can expand
+        expr = formula.resolve_abs(expr, symbols, Xa)
     scale = float(np.std(y)) or 1.0
     rows = max(200, _ROW_COST // max(complexity(expr), 1))
     keep = evenly_spaced(len(y), rows)  # deterministic

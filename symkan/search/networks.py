@@ -123,10 +123,21 @@ class SignedExp(torch.nn.Module):
         return self.sign * torch.exp(self.net(X))
 
 
+class Sum(torch.nn.Module):
+    """``first(X) + second(X)``: a network and one trained on its residual."""
+
+    def __init__(self, first: torch.nn.Module, second: torch.nn.Module) -> None:
+        super().__init__()
+        self.first, self.second = first, second
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.first(X) + self.second(X)
+
+
 #: a surrogate this close (relative to std y) needs no deeper network
 _GOOD = 1e-4
-#: the grids the deeper surrogate extends through, stopped on the validation rows
-_SURROGATE_GRIDS = (5, 10, 20)
+#: the deeper surrogate's grids (stopped on the validation rows) and grid updates per grid
+_SURROGATE = dict(grids=(5, 10, 20), rtol=1e-3, updates=2)
 
 
 def train_surrogate(
@@ -140,8 +151,10 @@ def train_surrogate(
     sum of one-variable functions) and, when ``y`` keeps one sign, on ``log|y|`` (every
     product of them). When neither is within ``max(1e-4, floor)`` of ``y`` (``floor``:
     the noise, relative to std y), a deeper KAN ``[d, min(2d+1, 9), 1]`` is trained on the
-    better of the two targets through grids 5 → 10 → 20 (`symkan.kan.schedule`), L-BFGS
-    to convergence, and kept when it does better.
+    better of the two targets through grids 5 → 10 → 20 (`symkan.kan.schedule`: grid
+    updates, L-BFGS to convergence, stopped on the validation rows); on ``log|y|`` also
+    one on the one-layer fit's residual (the interactions left once every factor of one
+    variable is divided out). The best on the validation rows is returned.
     """
     d, scale = X.shape[1], float(np.std(y)) or 1.0
     Xt, Xvt = to_tensor(X, device), to_tensor(Xv, device)
@@ -150,40 +163,44 @@ def train_surrogate(
         sign = float(np.sign(y[0]))
         targets.append(("log|y|", np.log(np.abs(y)), np.log(np.abs(yv)), sign))
 
-    def judged(net, sign) -> tuple[torch.nn.Module, float]:
+    tried: list[tuple[str, float, torch.nn.Module]] = []
+
+    def judge(kind: str, net: torch.nn.Module, sign: float | None) -> float:
         model = net if sign is None else SignedExp(net, sign)
         with torch.no_grad():
             pred = model(Xvt)[:, 0].cpu().numpy()
         with np.errstate(all="ignore"):
             err = float(np.sqrt(np.mean((pred - yv) ** 2)) / scale)
-        return model, err if np.isfinite(err) else float("inf")
+        tried.append((kind, err if np.isfinite(err) else float("inf"), model))
+        return tried[-1][1]
 
-    tried, best, by_target = [], None, []
+    ones = []
     for name, t, tv, sign in targets:
         start = new_kan((d, 1), X, t, 5, config.seed, device)
-        fit = fit_one_layer(start, Xt, to_tensor(t[:, None], device), Xvt,
+        one = fit_one_layer(start, Xt, to_tensor(t[:, None], device), Xvt,
                             to_tensor(tv[:, None], device))
-        model, err = judged(fit.model, sign)
-        kind = f"one-layer KAN [{d},1], grid {fit.grid}, on {name}"
-        tried.append((kind, err))
-        by_target.append((err, name, t, tv, sign))
-        if best is None or err < best.rel_error:
-            best = SurrogateFit(model, err, kind, ())
-    if best.rel_error > max(_GOOD, floor):
-        _, name, t, tv, sign = min(by_target, key=lambda e: e[0])
+        err = judge(f"one-layer KAN [{d},1], grid {one.grid}, on {name}", one.model, sign)
+        ones.append((err, name, t, tv, sign, one.model))
+    if min(e for _, e, _ in tried) > max(_GOOD, floor):
+        _, name, t, tv, sign, one = min(ones, key=lambda o: o[0])
         widths = (d, min(2 * d + 1, 9), 1)
-        start = new_kan(widths, X, t, _SURROGATE_GRIDS[0], config.seed, device)
+        shape = ",".join(map(str, widths))
         step = reporter(on_progress, "surrogate ", check)
-        res = extend_grids(start, Xt, to_tensor(t[:, None], device), Xvt,
-                           to_tensor(tv[:, None], device),
-                           Schedule(grids=_SURROGATE_GRIDS, steps=config.steps, rtol=1e-3),
-                           on_step=lambda g, s, loss: step(s, loss))
-        model, err = judged(res.model, sign)
-        kind = f"KAN [{','.join(map(str, widths))}], grid {res.grid}, on {name}"
-        tried.append((kind, err))
-        if err < best.rel_error:
-            best = SurrogateFit(model, err, kind, ())
-    return SurrogateFit(best.model, best.rel_error, best.kind, tuple(tried))
+        schedule = Schedule(steps=config.steps, **_SURROGATE)
+        with torch.no_grad():
+            base, base_v = (one(Xt)[:, 0].cpu().numpy(), one(Xvt)[:, 0].cpu().numpy())
+        variants = [("", 0.0, 0.0)] + ([("residual of the one-layer fit, ", base, base_v)]
+                                       if sign is not None else [])
+        for label, b, bv in variants:
+            r, rv = t - b, tv - bv
+            start = new_kan(widths, X, r, schedule.grids[0], config.seed, device)
+            res = extend_grids(start, Xt, to_tensor(r[:, None], device), Xvt,
+                               to_tensor(rv[:, None], device), schedule,
+                               on_step=lambda g, s, loss: step(s, loss))
+            net = res.model if not label else Sum(one, res.model)
+            judge(f"KAN [{shape}], grid {res.grid}, on {label}{name}", net, sign)
+    kind, err, model = min(tried, key=lambda e: e[1])
+    return SurrogateFit(model, err, kind, tuple((k, e) for k, e, _ in tried))
 
 
 def through_exp(model: KAN, X: torch.Tensor, y: np.ndarray, sign: float,
