@@ -176,11 +176,11 @@ def fit(
     )
 
 
-def surrogate_report(dataset: Dataset, config: FitConfig = FitConfig()) -> dict:
+def surrogate_report(dataset: Dataset, config: FitConfig | None = None) -> dict:
     """The top problem's surrogate as `fit` trains it (same rows, same recipe), outside a
     search: its network and held-out relative error (``structure["surrogate"]`` of a
     `FitResult` whose search needed one)."""
-    config.validate()
+    config = (config or FitConfig()).validate()
     problem, _ = _split(dataset, config)
     return surrogate.train(problem, config, resolve_device(config.device))
 

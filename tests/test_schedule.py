@@ -1,6 +1,8 @@
 """Training to the data's limit: grid extension, float64 L-BFGS, closed-form one-layer fits,
 and the surrogate built from them (its error, its gradients against the true law's)."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import torch
@@ -28,12 +30,12 @@ def test_grid_extension_lowers_the_validation_error_on_a_smooth_2d_function():
     X, y = _rows(_smooth, 600, 2, 0)
     Xv, yv = _rows(_smooth, 300, 2, 1)
     model = new_kan((2, 1, 1), X, y, 3, 0, CPU)
-    T = lambda a: to_tensor(a, CPU)  # noqa: E731
+    T = lambda a: to_tensor(a, CPU)
     res = extend_grids(model, T(X), T(y[:, None]), T(Xv), T(yv[:, None]),
                        Schedule(grids=(3, 5, 10, 20), steps=100, rtol=1e-6, patience=4))
     val = [v for _, _, v in res.history]
     assert [g for g, _, _ in res.history] == [3, 5, 10, 20]
-    assert all(b < a for a, b in zip(val, val[1:]))  # every finer grid generalises better
+    assert all(b < a for a, b in pairwise(val))  # every finer grid generalises better
     assert val[-1] < val[0] / 30  # and by a lot: cubic splines, error ~ G^-4
     assert res.grid == 20 and res.val_rmse == pytest.approx(val[-1])
     assert res.val_rmse == pytest.approx(rmse(res.model, T(Xv), T(yv[:, None])))
@@ -54,10 +56,10 @@ def test_float64_lbfgs_reaches_a_stated_error_on_a_known_function():
 
 def test_the_closed_form_one_layer_fit_is_the_least_squares_optimum():
     """Oracle: training the same [d, 1] network by L-BFGS never beats the closed form."""
-    f = lambda X: np.sin(2 * X[:, 0]) + X[:, 1] ** 3 - np.exp(X[:, 2])  # noqa: E731
+    f = lambda X: np.sin(2 * X[:, 0]) + X[:, 1] ** 3 - np.exp(X[:, 2])
     X, y = _rows(f, 400, 3, 2)
     Xv, yv = _rows(f, 200, 3, 3)
-    T = lambda a: to_tensor(a, CPU)  # noqa: E731
+    T = lambda a: to_tensor(a, CPU)
     start = new_kan((3, 1), X, y, 10, 0, CPU)
     closed = fit_one_layer(start, T(X), T(y[:, None]), T(Xv), T(yv[:, None]), grids=(10,))
     trained = train(start, T(X), T(y[:, None]), TrainConfig(steps=200)).model

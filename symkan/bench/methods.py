@@ -25,9 +25,8 @@ from symkan.errors import InputError
 from symkan.formula.expression import complexity
 from symkan.formula.numeric import evaluate
 from symkan.formula.parse import parse_formula
-from symkan.pipeline import FitConfig
+from symkan.pipeline import FitConfig, surrogate_report
 from symkan.pipeline import fit as pipeline_fit
-from symkan.pipeline import surrogate_report
 
 # Operon as configured for the side-by-side table: 500k evaluations, two threads (the
 # machine's cores), the usual arithmetic plus the unary functions Feynman laws use.

@@ -320,8 +320,8 @@ def special_table(records: Sequence[dict]) -> str:
                   _fmt(paper.get("paper_best_kan_test_rmse")),
                   _fmt(paper.get("paper_mlp_test_rmse"))]
         lines.append("| " + " | ".join([name, *ours, *map(str, theirs)]) + " |")
-    lines += ["", f"Our KAN (paper's best shape) below the MLP of its size: {beats_mlp}/{counted}; "
-              f"at or below the paper's best KAN: {beats_paper}/{counted}."]
+    lines += ["", (f"Our KAN (paper's best shape) below the MLP of its size: {beats_mlp}/"
+                   f"{counted}; at or below the paper's best KAN: {beats_paper}/{counted}.")]
     return "\n".join(lines) + "\n"
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from symkan.kan.network import KAN, KANLayer
 from symkan.kan.lstsq import fit_one_layer
+from symkan.kan.network import KAN, KANLayer
 from symkan.kan.prune import Pruned, prune_greedy
 from symkan.kan.schedule import Schedule, extend_grids
 from symkan.kan.spline import fit_coefficients, uniform_grid
@@ -137,7 +137,7 @@ class Sum(torch.nn.Module):
 #: a surrogate this close (relative to std y) needs no deeper network
 _GOOD = 1e-4
 #: the deeper surrogate's grids (stopped on the validation rows) and grid updates per grid
-_SURROGATE = dict(grids=(5, 10, 20), rtol=1e-3, updates=2)
+_SURROGATE = {"grids": (5, 10, 20), "rtol": 1e-3, "updates": 2}
 
 
 def train_surrogate(
@@ -152,7 +152,8 @@ def train_surrogate(
     product of them). When neither is within ``max(1e-4, floor)`` of ``y`` (``floor``:
     the noise, relative to std y), a deeper KAN ``[d, min(2d+1, 9), 1]`` is trained on the
     better of the two targets through grids 5 → 10 → 20 (`symkan.kan.schedule`: grid
-    updates, L-BFGS to convergence, stopped on the validation rows); on ``log|y|`` also
+    updates, then L-BFGS until the loss stops falling, at most ``2 × config.steps`` steps
+    per grid, stopped on the validation rows); on ``log|y|`` also
     one on the one-layer fit's residual (the interactions left once every factor of one
     variable is divided out). The best on the validation rows is returned.
     """
@@ -186,7 +187,7 @@ def train_surrogate(
         widths = (d, min(2 * d + 1, 9), 1)
         shape = ",".join(map(str, widths))
         step = reporter(on_progress, "surrogate ", check)
-        schedule = Schedule(steps=config.steps, **_SURROGATE)
+        schedule = Schedule(steps=2 * config.steps, **_SURROGATE)  # twice a KAN phase
         with torch.no_grad():
             base, base_v = (one(Xt)[:, 0].cpu().numpy(), one(Xvt)[:, 0].cpu().numpy())
         variants = [("", 0.0, 0.0)] + ([("residual of the one-layer fit, ", base, base_v)]
