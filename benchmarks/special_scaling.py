@@ -22,6 +22,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 
 
 def main() -> None:
@@ -42,17 +43,19 @@ def main() -> None:
     below = 0
     for ax, r in zip(axes.flat, records):
         grid, kp, kr, mp, mr = zip(*r["scaling"])
-        ax.loglog(kp, kr, "o-", label=f"KAN {r['accurate_shape']}")
+        ax.loglog(kp, kr, "o-", label="KAN, the paper's best shape")
         ax.loglog(mp, mr, "s--", label="MLP [2,h,h,1]")
         chosen = grid.index(r["accurate_grid"])
         ax.loglog([kp[chosen]], [kr[chosen]], "k*", ms=11, label="grid chosen on val")
         paper = r.get("paper_best_kan_test_rmse")
         if isinstance(paper, (int, float)):
             ax.axhline(paper, color="grey", lw=0.8, ls=":", label="paper's best KAN")
-        ax.set_title(r["problem"], fontsize=9)
+        ax.set_title(f"{r['problem']}: KAN {r['accurate_shape']}", fontsize=9)
         ax.set_xlabel("parameters", fontsize=8)
         ax.set_ylabel("test RMSE", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on log axes
+        ax.yaxis.set_minor_formatter(NullFormatter())
         wins = kr[chosen] < mr[chosen]
         below += wins
         print(f"{r['problem']:>16}: grid {r['accurate_grid']:>3}, KAN {kr[chosen]:.2e} "
