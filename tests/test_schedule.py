@@ -86,6 +86,9 @@ def _law_rows(f, d, seed):
          -X[:, 0] * X[:, 1] / X[:, 2] ** 2 * (1 + X[:, 1] ** 2 / X[:, 2] ** 2) ** -1.5,
          X[:, 0] * X[:, 1] ** 2 / X[:, 2] ** 3 * (1 + X[:, 1] ** 2 / X[:, 2] ** 2) ** -1.5],
          1), "KAN [3,7,1]", 5e-2),
+    # a sum with a product in it: neither one-layer fit, the deeper KAN again
+    (lambda X: X[:, 0] + X[:, 1] * X[:, 2],
+     lambda X: np.stack([np.ones(len(X)), X[:, 2], X[:, 1]], 1), "KAN [3,7,1]", 5e-2),
 ])
 def test_surrogate_gradients_match_the_true_law(law, grad, kind, tol):
     """Relative RMS error of the surrogate's input gradients on held-out rows of the box
