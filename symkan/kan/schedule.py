@@ -5,8 +5,8 @@ then refit each edge's spline on a finer grid (`KAN.with_grid`, which keeps the 
 function) and train again, through a schedule such as 3 → 5 → 10 → 20 → 50. Each phase
 runs float64 L-BFGS until the loss stops falling (`TrainConfig.rtol`). A finer grid
 fits the training rows better but may fit them too well; the validation rows say when:
-the schedule stops once they have not improved for ``patience`` grids (or the time is
-spent) and the network returned is the one with the lowest validation error.
+the schedule stops once they have not improved for ``patience`` grids and the network
+returned is the one with the lowest validation error.
 
 Examples
 --------
@@ -40,7 +40,6 @@ class Schedule:
     steps: int = 200  # L-BFGS iterations per grid at most
     rtol: float = 1e-4  # a phase ends when the loss falls by less than this over 10 steps
     patience: int = 1  # grids without a better validation error before stopping
-    seconds: float | None = None  # no new grid is started after this many seconds
     # grid updates (the paper's update_grid_from_samples): on each grid, ``updates`` times
     # ``update_steps`` steps then the knots refitted to where the layer inputs now are,
     # before the phase's own training; hidden layers' inputs drift while they train
@@ -80,9 +79,6 @@ def extend_grids(
     best: tuple[float, int, KAN] | None = None
     since_best = 0
     for n, grid in enumerate(schedule.grids):
-        if n > 0 and schedule.seconds is not None and (
-                time.perf_counter() - start > schedule.seconds):
-            break
         if grid != model.grid_size or n > 0:
             model = model.with_grid(X, grid)  # extension, or an update on the same grid
         cb = None if on_step is None else (lambda s, loss, g=grid: on_step(g, s, loss))

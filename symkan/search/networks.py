@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from symkan.formula.numeric import rmse_of
 from symkan.kan.lstsq import fit_one_layer
 from symkan.kan.network import KAN, KANLayer
 from symkan.kan.prune import Pruned, prune_greedy
@@ -170,9 +171,7 @@ def train_surrogate(
         model = net if sign is None else SignedExp(net, sign)
         with torch.no_grad():
             pred = model(Xvt)[:, 0].cpu().numpy()
-        with np.errstate(all="ignore"):
-            err = float(np.sqrt(np.mean((pred - yv) ** 2)) / scale)
-        tried.append((kind, err if np.isfinite(err) else float("inf"), model))
+        tried.append((kind, rmse_of(pred, yv) / scale, model))  # inf when not finite
         return tried[-1][1]
 
     ones = []

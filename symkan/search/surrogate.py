@@ -24,7 +24,6 @@ class Surrogate:
     model: torch.nn.Module  # raw (n, d) inputs → (n, 1); a KAN, or exp of one
     f: object  # Callable[[np.ndarray], np.ndarray]: (n, d) rows → (n,)
     rel_error: float  # rms error on the validation rows / std(y)
-    kind: str = ""  # which network it is ("one-layer KAN [3,1], grid 20, on log|y|")
 
 
 def surrogate(problem: Problem, solver) -> Surrogate:
@@ -34,10 +33,8 @@ def surrogate(problem: Problem, solver) -> Surrogate:
     if held is not None and held[0] is problem:
         return held[1]
     solver.progress("train", phase="surrogate")
-    fit = train_surrogate(problem.X, problem.y, problem.Xv, problem.yv, solver.config,
-                          solver.device, solver.on_progress, check=solver.check,
-                          floor=problem.noise / problem.scale)
-    out = Surrogate(fit.model, as_function(fit.model, solver.device), fit.rel_error, fit.kind)
+    fit = _fit(problem, solver.config, solver.device, solver.on_progress, solver.check)
+    out = Surrogate(fit.model, as_function(fit.model, solver.device), fit.rel_error)
     solver.memo[key] = (problem, out)
     if problem.depth == 0:
         solver.structure["surrogate"] = report(fit)
@@ -47,9 +44,13 @@ def surrogate(problem: Problem, solver) -> Surrogate:
 def train(problem: Problem, config, device) -> dict:
     """The `report` of ``problem``'s surrogate, trained outside a search (benchmarks
     report it for laws whose search never needed one)."""
-    fit = train_surrogate(problem.X, problem.y, problem.Xv, problem.yv, config, device,
-                          floor=problem.noise / problem.scale)
-    return report(fit)
+    return report(_fit(problem, config, device))
+
+
+def _fit(problem: Problem, config, device, on_progress=None, check=None) -> SurrogateFit:
+    """`train_surrogate` on the problem's rows, its noise as the floor of "close enough"."""
+    return train_surrogate(problem.X, problem.y, problem.Xv, problem.yv, config, device,
+                           on_progress, check=check, floor=problem.noise / problem.scale)
 
 
 def report(fit: SurrogateFit) -> dict:
