@@ -64,3 +64,14 @@ def test_a_formula_that_rounds_to_an_infinity_is_judged_not_an_error():
     found = parse_formula("27*(-cos(0.0013719*q)*cot(1.3485431e-6*d) + cot(1.3485430e-6*d))"
                           "/(40*pi**2*epsilon)", p.variables)
     assert judge(found, p.expr, p.symbols(), p.low, p.high).level in ("numeric", "different")
+
+
+def test_identities_simplify_misses_are_still_proved():
+    # (1 - cos x)^2 = 4 sin^4(x/2): shown once written in exponentials
+    assert match_level(1 / (sympy.cos(X) ** 2 - 2 * sympy.cos(X) + 1) * Y,
+                       Y / (4 * sympy.sin(X / 2) ** 4), [X, Y], [1, 1], [3, 3]) == "exact"
+    # sqrt(a)·sqrt(b) = sqrt(a·b) where a, b > 0 on the box (y - x > 0 there): squares + signs
+    found = sympy.sqrt(Y - X) * sympy.sqrt(2 - 1 / (Y - X))
+    assert match_level(found, sympy.sqrt(2 * (Y - X) - 1), [X, Y], [1, 8], [2, 9]) == "exact"
+    # equal squares but opposite signs is not a match
+    assert match_level(-found, sympy.sqrt(2 * (Y - X) - 1), [X, Y], [1, 8], [2, 9]) == "different"

@@ -146,3 +146,104 @@ def test_the_terms_lever_finds_a_sum_of_products_exactly():
     a, b, d = result.symbols
     assert result.method.startswith("terms")
     assert sympy.simplify(result.expr - (a + b + 2 * sympy.sqrt(a) * sympy.sqrt(b) * sympy.cos(d))) == 0
+
+
+def test_the_terms_dictionary_holds_inverse_squares():
+    # sqrt(10·a·b − c·d²/e²): the second term needs 1/e² whole (the enumeration's ops skip it)
+    rng = np.random.default_rng(5)
+    X = rng.uniform([1, 1, 1, 1, 1], [3, 3, 2, 2, 3], (400, 5))
+    a, b, c, d, e = X.T
+    y = np.sqrt(10 * a * b - c * d**2 / e**2)  # c·d²/e² ≤ 8 < 10·a·b
+    result = fit(from_arrays(X, y, ["a", "b", "c", "d", "e"]),
+                 FitConfig(methods=("terms",), time_budget=60))
+    A, B, C, D, E = result.symbols
+    assert result.method.startswith("terms")
+    assert sympy.simplify(result.expr**2 - (10 * A * B - C * D**2 / E**2)) == 0
+
+
+def test_the_offset_lever_finds_a_shifted_power_law_under_a_square_root():
+    from symkan.search.levers.offset import best_offset
+
+    rng = np.random.default_rng(6)
+    X = rng.uniform(1, 3, (400, 4))
+    a, b, c, d = X.T
+    z = 1 + 2 * a**2 * b / (c * d**4)
+    offset, rms, coef = best_offset(np.log(X), z)
+    assert offset == pytest.approx(1.0, abs=1e-8) and rms < 1e-7
+    assert np.allclose(coef[1:], [2, 1, -1, -4], atol=1e-6)
+    result = fit(from_arrays(X, np.sqrt(z), ["a", "b", "c", "d"]),
+                 FitConfig(methods=("offset",), time_budget=60))
+    A, B, C, D = result.symbols
+    assert result.method == "offset on y^2"
+    assert sympy.simplify(result.expr - sympy.sqrt(1 + 2 * A**2 * B / (C * D**4))) == 0
+
+
+def test_the_offset_lever_proposes_nothing_for_a_sum_of_two_monomials():
+    from symkan.search.levers.offset import best_offset
+
+    rng = np.random.default_rng(7)
+    X = rng.uniform(1, 3, (400, 2))
+    _, rms, _ = best_offset(np.log(X), X[:, 0] ** 2 + X[:, 1])
+    assert rms > 1e-3
+
+
+@pytest.mark.parametrize("names, law, size", [
+    (["x"], lambda x: np.sin(x) ** 2 / x, 5),
+    (["x", "y"], lambda x, y: x / (y + x**2), 6),
+])
+def test_the_enumerator_finds_small_nested_laws_exactly(names, law, size):
+    # the issue's two examples: stacked edges under a quotient (5 and 6 nodes)
+    X = _rows(len(names), m=32, seed=4)
+    syms = sympy.symbols(" ".join(names), real=True, seq=True)
+    ops = unary_ops(make_library(["0", "x", "x^2", "sqrt", "exp", "sin", "cos", "1/x", "log"]))
+    en = enumerate_expressions(torch.tensor(X), torch.tensor(law(*X.T)), syms, ops, size)
+    loss, recipe = en.best[0]
+    assert loss < 1e-12
+    got = evaluate(en.expr(recipe), syms, X)
+    truth = law(*X.T)  # c0 + c1·e with c1 ≠ 0: the same law up to the affine pair
+    A = np.c_[np.ones(len(got)), got]
+    coef = np.linalg.lstsq(A, truth, rcond=None)[0]
+    assert np.allclose(A @ coef, truth, rtol=1e-10) and abs(coef[1]) > 1e-6
+
+
+def test_the_fingerprint_keeps_one_of_each_twin():
+    X = _rows(2)
+    a, b = sympy.symbols("a b", real=True)
+    en = enumerate_expressions(torch.tensor(X), torch.tensor(X[:, 0]), (a, b),
+                               unary_ops(_LIB), 4)
+    values, recipes = en.stored()
+    exprs = [en.expr(r) for r in recipes]
+    for twin in (a + b, a * b):  # a + b / b + a and a*b / b*a: one stored copy each
+        same = [e for e, v in zip(exprs, values.numpy())
+                if np.allclose(v, evaluate(twin, (a, b), X), rtol=1e-12)]
+        assert len(same) == 1
+
+
+def test_enumeration_memory_stays_under_its_stated_bound():
+    # bound: the stored levels (values of every expression below the last size) plus
+    # the working batches: each at most max(chunk, m·|largest level|) numbers with a few
+    # temporaries of that size. Measured as the peak resident-memory growth of a
+    # fresh process (Linux ru_maxrss, KiB).
+    import subprocess
+    import sys
+
+    code = """
+import resource, torch, numpy as np, sympy
+from symkan.search.enumerate import enumerate_expressions, unary_ops
+from symkan.symbolic.library import make_library
+torch.set_num_threads(1)
+X = torch.tensor(np.random.default_rng(0).uniform(0.5, 2, (24, 1)))
+ops = unary_ops(make_library(["0", "x", "x^2", "sqrt", "exp", "sin", "1/x"]))
+enumerate_expressions(X, X[:, 0] ** 2, sympy.symbols("a", seq=True), ops, 3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+en = enumerate_expressions(X, torch.sin(X[:, 0]), sympy.symbols("a", seq=True), ops, 6,
+                           chunk=1 << 18)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+stored = sum(v.numel() for v in en.values) * 8 + sum(r.numel() for r in en.recipes) * 8
+biggest = max(v.shape[0] for v in en.values) * 24
+print(after - before, stored // 1024, max(1 << 18, biggest) * 8 // 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    grown, stored, batch = (int(v) for v in out)
+    assert grown <= stored + 8 * batch + 16 * 1024, (grown, stored, batch)  # + 16 MiB slack

@@ -9,6 +9,8 @@
   simplifies to a constant (not 0 for the ratio), i.e. the law is right up to an offset
   or a scale; as in SRBench, this is also tried with the found formula's floats rounded
   to 3 decimals and those below 1e-4 in size set to 0;
+  (`_zero_proof` also tries the difference written in exponentials, and the squares
+  with the signs checked on the sample points, for roots);
 * ``numeric``: equal to a relative 1e-6 at random points of the domain, but sympy cannot
   show it (``atan(x) + atan(1/x)`` vs ``pi/2``, ``Abs(x - 3)`` vs ``x - 3`` on x > 3);
 * ``different``: anything else.
@@ -110,9 +112,12 @@ def judge(
     for candidate, how in _rounded(found, true, symbols):
         if _infinite(candidate):
             continue
-        if (_close(evaluate(candidate, symbols, X), vt, 1e-3)
-                and _simplify(candidate - true) == 0):
-            why = "found - true simplifies to 0" + (f" once {how}" if how else "")
+        vc = evaluate(candidate, symbols, X)
+        if not _close(vc, vt, 1e-3):
+            continue
+        proof = _zero_proof(candidate, true, vc, vt)
+        if proof is not None:
+            why = proof + (f" once {how}" if how else "")
             return Judgement("exact", sympy.Integer(0), None, err, why)
 
     difference = None
@@ -224,6 +229,33 @@ def _simplify(expr: sympy.Expr, timeout: float | None = None) -> sympy.Expr:
             proc.kill()
         proc.join()
         parent.close()
+
+
+def _zero_proof(found, true, vf: np.ndarray, vt: np.ndarray) -> str | None:
+    """How ``found == true`` is shown, or ``None`` when sympy cannot show it.
+
+    In turn: ``found - true`` simplifies to 0; or it does once rewritten in exponentials
+    (trigonometric identities such as ``(1 - cos θ)² = 4 sin⁴(θ/2)``, which
+    ``sympy.simplify`` misses); or, for formulas with roots, ``found² - true²``
+    simplifies to 0 and the two have the same sign at every sample point while ``true``
+    is nowhere 0 there (``sqrt(a)·sqrt(b) = sqrt(a·b)`` holds where ``a, b > 0``, which
+    variable signs alone cannot tell sympy). On a box, two continuous functions with
+    equal squares and no zero differ by a constant sign, which the samples fix.
+    """
+    diff = found - true
+    if _simplify(diff) == 0:
+        return "found - true simplifies to 0"
+    if diff.has(sympy.sin, sympy.cos, sympy.tan) and _simplify(diff.rewrite(sympy.exp)) == 0:
+        return "found - true simplifies to 0 once written in exponentials"
+    roots = any(p.exp.is_Rational and not p.exp.is_integer
+                for p in (found + true).atoms(sympy.Pow))
+    ok = np.isfinite(vf) & np.isfinite(vt)
+    if (roots and ok.sum() >= 10 and np.all(vt[ok] != 0)
+            and np.all(np.sign(vf[ok]) == np.sign(vt[ok]))
+            and _simplify(sympy.expand(found**2 - true**2)) == 0):
+        return ("found² - true² simplifies to 0 and found, true have the same sign "
+                "(never 0) on the domain's sample points")
+    return None
 
 
 def _max_rel_error(vf: np.ndarray, vt: np.ndarray) -> float:

@@ -12,6 +12,7 @@ from symkan.search.levers import (
     groups,
     guesses,
     kanpath,
+    offset,
     onelayer,
     rational,
     residual,
@@ -22,7 +23,8 @@ from symkan.search.levers import (
 )
 
 ALL = (guesses.GUESS, guesses.TEMPLATE,
-       onelayer.LEVER, composite.LEVER, rational.LEVER, terms.LEVER, enumeration.LEVER,
+       onelayer.LEVER, composite.LEVER, rational.LEVER, terms.LEVER, offset.LEVER,
+       enumeration.LEVER,
        dimensional.LEVER,
        groups.LEVER, symmetries.LEVER, separable.LEVER, residual.LEVER, transforms.LEVER,
        kanpath.LEVER)

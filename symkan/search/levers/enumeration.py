@@ -15,6 +15,8 @@ Torch tensors on the solver's device (CUDA when there is one).
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator
 
 import numpy as np
@@ -75,7 +77,7 @@ def _front(problem: Problem, exprs: list[sympy.Expr]) -> list[sympy.Expr]:
     rows' noise a little better than the law), most accurate first, at most `_SINGLES`."""
     scored = []
     yc = problem.y - problem.y.mean()
-    total = float(yc @ yc) or 1.0
+    yc = yc / (np.linalg.norm(yc) or 1.0)
     for expr in dict.fromkeys(exprs):
         try:
             v = evaluate(expr, problem.symbols, problem.X)
@@ -84,7 +86,11 @@ def _front(problem: Problem, exprs: list[sympy.Expr]) -> list[sympy.Expr]:
         if not np.all(np.isfinite(v)) or np.std(v) == 0:
             continue
         vc = v - v.mean()
-        loss = 1.0 - float(vc @ yc) ** 2 / (float(vc @ vc) * total)
+        with np.errstate(over="ignore"):
+            norm = float(np.linalg.norm(vc))
+        if not math.isfinite(norm) or norm == 0:  # values near the float range's end
+            continue
+        loss = 1.0 - float((vc / norm) @ yc) ** 2  # 1 - correlation², scale-free
         scored.append((complexity(expr), loss, expr))
     front, best = [], np.inf
     for size, loss, expr in sorted(scored, key=lambda s: (s[0], s[1])):

@@ -32,6 +32,7 @@ _MAX_VARS = 5
 _MAX_TERMS = 4  # terms of one model (besides the constant)
 _BEAM = 192
 _PROPOSE = 1e-7  # unexplained variance (probe rows) below which a model is proposed
+_POWERS = ("1/x^2", "x^3", "x^4", "1/sqrt")
 
 
 def _applies(problem: Problem, solver) -> bool:
@@ -40,18 +41,21 @@ def _applies(problem: Problem, solver) -> bool:
 
 def _factors(X: torch.Tensor, symbols, library) -> list[list[tuple[sympy.Expr, torch.Tensor]]]:
     """Per variable: the variable and every library primitive of it that is finite and
-    not constant on the rows (``neg`` left out: a coefficient takes the sign)."""
+    not constant on the rows (``neg`` left out: a coefficient takes the sign), the
+    library's powers among them (``1/x²``, ``x³``, ``x⁴``, ``1/sqrt``: the enumeration
+    builds those from smaller parts, a term must hold them whole)."""
+    ops = [(op.name, op.torch, op.sympy) for op in unary_ops(library) if op.name != "neg"]
+    ops += [(name, library[name].torch, library[name].sympy) for name in _POWERS
+            if name in library and name not in {n for n, _, _ in ops}]
     out = []
     for i, sym in enumerate(symbols):
         x = X[:, i]
         options = [(sym, x)]
-        for op in unary_ops(library):
-            if op.name == "neg":
-                continue
+        for _, fn, to_sympy in ops:
             with torch.no_grad():
-                v = op.torch(x)
+                v = fn(x)
             if torch.isfinite(v).all() and (v.max() - v.min()) > 1e-9 * v.abs().max():
-                options.append((op.sympy(sym), v))
+                options.append((to_sympy(sym), v))
         out.append(options)
     return out
 
