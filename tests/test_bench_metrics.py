@@ -70,6 +70,9 @@ def test_identities_simplify_misses_are_still_proved():
     # (1 - cos x)^2 = 4 sin^4(x/2): shown once written in exponentials
     assert match_level(1 / (sympy.cos(X) ** 2 - 2 * sympy.cos(X) + 1) * Y,
                        Y / (4 * sympy.sin(X / 2) ** 4), [X, Y], [1, 1], [3, 3]) == "exact"
+    # acos(-u) - pi/2 = asin(u)
+    assert match_level(sympy.acos(-X * sympy.sin(Y) / 3) - sympy.pi / 2,
+                       sympy.asin(X * sympy.sin(Y) / 3), [X, Y], [1, 1], [2, 2]) == "exact"
     # sqrt(a)·sqrt(b) = sqrt(a·b) where a, b > 0 on the box (y - x > 0 there): squares + signs
     found = sympy.sqrt(Y - X) * sympy.sqrt(2 - 1 / (Y - X))
     assert match_level(found, sympy.sqrt(2 * (Y - X) - 1), [X, Y], [1, 8], [2, 9]) == "exact"

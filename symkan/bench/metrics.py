@@ -236,7 +236,7 @@ def _zero_proof(found, true, vf: np.ndarray, vt: np.ndarray) -> str | None:
 
     In turn: ``found - true`` simplifies to 0; or it does once rewritten in exponentials
     (trigonometric identities such as ``(1 - cos θ)² = 4 sin⁴(θ/2)``, which
-    ``sympy.simplify`` misses); or, for formulas with roots, ``found² - true²``
+    ``sympy.simplify`` misses), or with ``acos(u) = π/2 - asin(u)``; or, for formulas with roots, ``found² - true²``
     simplifies to 0 and the two have the same sign at every sample point while ``true``
     is nowhere 0 there (``sqrt(a)·sqrt(b) = sqrt(a·b)`` holds where ``a, b > 0``, which
     variable signs alone cannot tell sympy). On a box, two continuous functions with
@@ -247,6 +247,8 @@ def _zero_proof(found, true, vf: np.ndarray, vt: np.ndarray) -> str | None:
         return "found - true simplifies to 0"
     if diff.has(sympy.sin, sympy.cos, sympy.tan) and _simplify(diff.rewrite(sympy.exp)) == 0:
         return "found - true simplifies to 0 once written in exponentials"
+    if diff.has(sympy.acos, sympy.asin) and _simplify(diff.rewrite(sympy.asin)) == 0:
+        return "found - true simplifies to 0 once acos is written with asin"
     roots = any(p.exp.is_Rational and not p.exp.is_integer
                 for p in (found + true).atoms(sympy.Pow))
     ok = np.isfinite(vf) & np.isfinite(vt)

@@ -45,7 +45,6 @@ class Schedule:
     # before the phase's own training; hidden layers' inputs drift while they train
     updates: int = 0
     update_steps: int = 10
-    smooth: float = 0.0  # roughness penalty of each grid's training (`TrainConfig.smooth`)
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def extend_grids(
     training. The input model is left as it was.
     """
     start = time.perf_counter()
-    config = TrainConfig(steps=schedule.steps, rtol=schedule.rtol, smooth=schedule.smooth)
+    config = TrainConfig(steps=schedule.steps, rtol=schedule.rtol)
     history: list[tuple[int, float, float]] = []
     best: tuple[float, int, KAN] | None = None
     since_best = 0

@@ -37,9 +37,6 @@ class TrainConfig:
     # steps (0: run every step)
     rtol: float = 0.0
     window: int = 10
-    # roughness penalty ``smooth * sum over edges of the integral of phi''(x)**2`` (a
-    # smoothing spline's; `roughness`): fine grids then do not chase the noise of few rows
-    smooth: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -77,22 +74,6 @@ def regularization(
     return total
 
 
-def roughness(model: KAN) -> torch.Tensor:
-    """``sum over edges of ∫ s''(x)² dx`` of every spline ``s``, from its coefficients.
-
-    On a uniform grid of step ``h`` a cubic spline's second derivative is
-    ``Δ²c / h²`` (second differences of its coefficients), so the integral is about
-    ``sum (Δ²c)² / h³``; the outputs' scale is the model's normalised one.
-    """
-    total = model.layers[0].coef.new_zeros(())
-    for layer in model.layers:
-        c = layer.coef * layer.mask[..., None]  # (out, in, coeff)
-        d2 = c[..., 2:] - 2 * c[..., 1:-1] + c[..., :-2]  # (out, in, coeff - 2)
-        h = layer.grid[:, layer.k + 1] - layer.grid[:, layer.k]  # (in,)
-        total = total + ((d2 ** 2).sum(-1) / h[None] ** 3).sum()
-    return total
-
-
 def train(
     model: KAN,
     X: torch.Tensor,
@@ -126,12 +107,9 @@ def train(
     def objective() -> tuple[torch.Tensor, torch.Tensor]:
         pred = model(X, bases)
         mse = (((pred - y) / model.out_scale) ** 2).mean()
-        loss = mse
         if config.lamb > 0:
-            loss = loss + config.lamb * regularization(model, X, config, bases)
-        if config.smooth > 0:
-            loss = loss + config.smooth * roughness(model)
-        return loss, mse
+            return mse + config.lamb * regularization(model, X, config, bases), mse
+        return mse, mse
 
     def closure() -> torch.Tensor:
         opt.zero_grad()

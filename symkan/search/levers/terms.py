@@ -31,6 +31,8 @@ _MAX_FACTORS = 3
 _MAX_VARS = 5
 _MAX_TERMS = 4  # terms of one model (besides the constant)
 _BEAM = 192
+_PAIRED = 32  # best models of each beam step that are also grown by a pair of terms at once
+_SHORTLIST = 384  # terms a pair is chosen from (those that explain most of a residual)
 _PROPOSE = 1e-7  # unexplained variance (probe rows) below which a model is proposed
 _POWERS = ("1/x^2", "x^3", "x^4", "1/sqrt")
 
@@ -94,8 +96,11 @@ def beam(values: torch.Tensor, y: torch.Tensor, max_terms: int = _MAX_TERMS,
     exact one). Each step scores every term of the dictionary against every model of the
     beam at once: the variance a term explains beyond a model is ``(e·r)² / |e⊥|²``, ``r``
     the model's residual and ``e⊥`` the term's part orthogonal to the model's span. The
-    first ``seeds`` terms (the one-factor ones) start a model each, however weakly they
-    correlate with ``y`` alone: ``I1`` in ``I1 + I2 + 2·sqrt(I1·I2)·cos δ``."""
+    best `_PAIRED` models of each step are also grown by the best *pair* of terms
+    (`_pair_extensions`), the first ``seeds`` terms (the one-factor ones) always among the
+    pair's candidates however weakly they correlate with ``y`` alone: ``I1 + I2`` in
+    ``I1 + I2 + 2·sqrt(I1·I2)·cos δ`` enter together, and the beam's ranking of one-term
+    additions crowds each of them out."""
     E = values - values.mean(dim=1, keepdim=True)
     E = E / E.norm(dim=1, keepdim=True).clamp_min(1e-300)  # unit columns: scale-free
     yc = y - y.mean()
@@ -104,21 +109,15 @@ def beam(values: torch.Tensor, y: torch.Tensor, max_terms: int = _MAX_TERMS,
         return []
     first = torch.nan_to_num(1.0 - (E @ yc) ** 2 / yy, nan=2.0)
     order = torch.argsort(first)[:width].tolist()
-    order += [i for i in range(min(seeds, E.shape[0])) if i not in set(order)]
     models = sorted((float(first[i]), (int(i),)) for i in order)
     found = list(models)
     for _ in range(max_terms - 1):
         if not models or models[0][0] < 1e-14:
             break
-        T = torch.stack([E[list(t)] for _, t in models])  # (W, k, m)
-        Q, _ = torch.linalg.qr(T.transpose(1, 2))  # (W, m, k): each model's span
-        R = yc[None, :] - torch.einsum("wmk,wk->wm", Q, torch.einsum("wmk,m->wk", Q, yc))
-        EQ = torch.einsum("nm,wmk->wnk", E, Q)
-        rest = (1.0 - (EQ * EQ).sum(dim=2)).clamp_min(0.0)  # |e⊥|² per (model, term)
-        gain = torch.where(rest > 1e-10, (R @ E.T) ** 2 / rest.clamp_min(1e-300),
-                           torch.zeros_like(rest))
-        rr = (R * R).sum(dim=1)
-        loss = ((rr[:, None] - gain).clamp_min(0.0) / yy).nan_to_num(nan=2.0)
+        loss = _extensions(models, E, yc, yy)
+        paired = [k for k, m in enumerate(models[:_PAIRED]) if len(m[1]) <= max_terms - 2]
+        found += _pair_extensions([models[k] for k in paired], loss[paired], E, yc, yy,
+                                  seeds=seeds)
         n = E.shape[0]
         top = torch.topk(loss.reshape(-1), min(4 * width, loss.numel()), largest=False)
         grown: dict[tuple[int, ...], float] = {}
@@ -129,7 +128,63 @@ def beam(values: torch.Tensor, y: torch.Tensor, max_terms: int = _MAX_TERMS,
                 grown[key] = value
         models = sorted((v, k) for k, v in grown.items())[:width]
         found += models
-    return sorted(found, key=lambda m: (max(m[0], 1e-13), len(m[1])))
+    unique: dict[tuple[int, ...], float] = {}
+    for value, key in found:
+        unique[key] = min(value, unique.get(key, np.inf))
+    return sorted(((v, k) for k, v in unique.items()),
+                  key=lambda m: (max(m[0], 1e-13), len(m[1])))
+
+
+def _pair_extensions(models, single: torch.Tensor, E: torch.Tensor, yc: torch.Tensor,
+                     yy: float, shortlist: int = _SHORTLIST, seeds: int = 0,
+                     ) -> list[tuple[float, tuple[int, ...]]]:
+    """For each model, the best pairs of terms to add *together* (two terms that each
+    explain little alone: ``I1 + I2`` once ``2·sqrt(I1·I2)·cos δ`` is in), among the
+    ``shortlist`` terms that explain most of its residual one at a time and the first
+    ``seeds`` (one-factor) terms; every pair is scored at once from the Gram matrix of
+    the terms' parts orthogonal to the model. ``single`` (W, n): `_extensions` of the
+    models (what one more term leaves), from which the shortlist is drawn."""
+    out = []
+    for (_, terms), loss in zip(models, single):
+        loss = loss.clone()
+        loss[list(terms)] = 2.0
+        idx = torch.argsort(loss)[:shortlist]
+        idx = torch.unique(torch.cat([idx, torch.arange(min(seeds, E.shape[0]))]))
+        idx = idx[~torch.isin(idx, torch.tensor(list(terms)))]
+        T = E[list(terms)]  # (k, m)
+        Q, _ = torch.linalg.qr(T.T)  # (m, k)
+        r = yc - Q @ (Q.T @ yc)
+        A = E[idx] - (E[idx] @ Q) @ Q.T  # (s, m): parts orthogonal to the model
+        g = A @ r  # (s,)
+        G = A @ A.T  # (s, s)
+        d = G.diagonal()
+        det = d[:, None] * d[None, :] - G * G
+        explained = (g[:, None] ** 2 * d[None, :] - 2 * g[:, None] * g[None, :] * G
+                     + g[None, :] ** 2 * d[:, None]) / det.clamp_min(1e-300)
+        ok = det > 1e-10 * (d[:, None] * d[None, :]).clamp_min(1e-300)
+        ok &= torch.triu(torch.ones_like(ok), diagonal=1)
+        rest = torch.where(ok, (float(r @ r) - explained).clamp_min(0.0) / yy,
+                           torch.full_like(explained, 2.0))
+        best = torch.topk(rest.reshape(-1), min(3, rest.numel()), largest=False)
+        s = len(idx)
+        for value, flat in zip(best.values.tolist(), best.indices.tolist()):
+            a, b = int(idx[flat // s]), int(idx[flat % s])
+            out.append((value, tuple(sorted({*terms, a, b}))))
+    return out
+
+
+def _extensions(models, E: torch.Tensor, yc: torch.Tensor, yy: float) -> torch.Tensor:
+    """(W, n): the unexplained fraction of ``y``'s variance once term ``j`` joins model
+    ``w`` (least squares with a constant), for every model and term at once."""
+    T = torch.stack([E[list(t)] for _, t in models])  # (W, k, m)
+    Q, _ = torch.linalg.qr(T.transpose(1, 2))  # (W, m, k): each model's span
+    R = yc[None, :] - torch.einsum("wmk,wk->wm", Q, torch.einsum("wmk,m->wk", Q, yc))
+    EQ = torch.einsum("nm,wmk->wnk", E, Q)
+    rest = (1.0 - (EQ * EQ).sum(dim=2)).clamp_min(0.0)  # |e⊥|² per (model, term)
+    gain = torch.where(rest > 1e-10, (R @ E.T) ** 2 / rest.clamp_min(1e-300),
+                       torch.zeros_like(rest))
+    rr = (R * R).sum(dim=1)
+    return ((rr[:, None] - gain).clamp_min(0.0) / yy).nan_to_num(nan=2.0)
 
 
 _TARGETS = {
