@@ -31,10 +31,10 @@ _MAX_FACTORS = 3
 _MAX_VARS = 5
 _MAX_TERMS = 4  # terms of one model (besides the constant)
 _BEAM = 192
-_PAIRED = 32  # best models of each beam step that are also grown by a pair of terms at once
+_PAIRED = 32  # best one-term models that are also grown by a pair of terms at once
 _SHORTLIST = 384  # terms a pair is chosen from (those that explain most of a residual)
 _PROPOSE = 1e-7  # unexplained variance (probe rows) below which a model is proposed
-_POWERS = ("1/x^2", "x^3", "x^4", "1/sqrt")
+_POWERS = ("1/x^2",)
 
 
 def _applies(problem: Problem, solver) -> bool:
@@ -43,9 +43,9 @@ def _applies(problem: Problem, solver) -> bool:
 
 def _factors(X: torch.Tensor, symbols, library) -> list[list[tuple[sympy.Expr, torch.Tensor]]]:
     """Per variable: the variable and every library primitive of it that is finite and
-    not constant on the rows (``neg`` left out: a coefficient takes the sign), the
-    library's powers among them (``1/x²``, ``x³``, ``x⁴``, ``1/sqrt``: the enumeration
-    builds those from smaller parts, a term must hold them whole)."""
+    not constant on the rows (``neg`` left out: a coefficient takes the sign), ``1/x²``
+    among them (the enumeration builds it from smaller parts, a term must hold it whole:
+    ``α·c²/d²``; more powers would double the dictionary of three-factor terms)."""
     ops = [(op.name, op.torch, op.sympy) for op in unary_ops(library) if op.name != "neg"]
     ops += [(name, library[name].torch, library[name].sympy) for name in _POWERS
             if name in library and name not in {n for n, _, _ in ops}]
@@ -96,11 +96,11 @@ def beam(values: torch.Tensor, y: torch.Tensor, max_terms: int = _MAX_TERMS,
     exact one). Each step scores every term of the dictionary against every model of the
     beam at once: the variance a term explains beyond a model is ``(e·r)² / |e⊥|²``, ``r``
     the model's residual and ``e⊥`` the term's part orthogonal to the model's span. The
-    best `_PAIRED` models of each step are also grown by the best *pair* of terms
-    (`_pair_extensions`), the first ``seeds`` terms (the one-factor ones) always among the
-    pair's candidates however weakly they correlate with ``y`` alone: ``I1 + I2`` in
-    ``I1 + I2 + 2·sqrt(I1·I2)·cos δ`` enter together, and the beam's ranking of one-term
-    additions crowds each of them out."""
+    best `_PAIRED` one-term models and the first ``seeds`` terms (the one-factor ones,
+    however weakly they correlate with ``y`` alone) are also grown by the best *pairs* of
+    terms (`_pair_extensions`): ``I1 + I2`` in ``I1 + I2 + 2·sqrt(I1·I2)·cos δ``, or
+    ``(1 - cos θ)/(m·c²)`` beside ``1/E``, enter together, and the beam's ranking of
+    one-term additions crowds each of them out."""
     E = values - values.mean(dim=1, keepdim=True)
     E = E / E.norm(dim=1, keepdim=True).clamp_min(1e-300)  # unit columns: scale-free
     yc = y - y.mean()
@@ -111,13 +111,16 @@ def beam(values: torch.Tensor, y: torch.Tensor, max_terms: int = _MAX_TERMS,
     order = torch.argsort(first)[:width].tolist()
     models = sorted((float(first[i]), (int(i),)) for i in order)
     found = list(models)
+    if max_terms >= 3:  # one term, then a pair: from the best singles and every seed
+        starts = list(dict.fromkeys([t for _, t in models[:_PAIRED]]
+                                    + [(i,) for i in range(min(seeds, E.shape[0]))]))
+        starts = [(float(first[t[0]]), t) for t in starts]
+        found += _pair_extensions(starts, _extensions(starts, E, yc, yy), E, yc, yy,
+                                  seeds=seeds)
     for _ in range(max_terms - 1):
         if not models or models[0][0] < 1e-14:
             break
         loss = _extensions(models, E, yc, yy)
-        paired = [k for k, m in enumerate(models[:_PAIRED]) if len(m[1]) <= max_terms - 2]
-        found += _pair_extensions([models[k] for k in paired], loss[paired], E, yc, yy,
-                                  seeds=seeds)
         n = E.shape[0]
         top = torch.topk(loss.reshape(-1), min(4 * width, loss.numel()), largest=False)
         grown: dict[tuple[int, ...], float] = {}
