@@ -16,7 +16,6 @@ Torch tensors on the solver's device (CUDA when there is one).
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterator
 
 import numpy as np

@@ -21,7 +21,7 @@ import sympy
 from scipy.optimize import minimize_scalar
 
 from symkan.formula.numeric import evenly_spaced
-from symkan.search.levers.terms import _TARGETS
+from symkan.search.levers.terms import TARGETS
 from symkan.search.types import Lever, Problem
 
 _ROWS = 256  # probe rows
@@ -65,8 +65,9 @@ def best_offset(logX: np.ndarray, z: np.ndarray) -> tuple[float, float, np.ndarr
         scores = [residual(edge + side * span * t, logX, z)[0] for t in _SCAN]
         k = int(np.argmin(scores))
         a, b = np.log(_SCAN[max(k - 1, 0)]), np.log(_SCAN[min(k + 1, len(_SCAN) - 1)])
-        res = minimize_scalar(lambda s: residual(edge + side * span * np.exp(s), logX, z)[0],
-                              bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+        res = minimize_scalar(
+            lambda s, edge=edge, side=side: residual(edge + side * span * np.exp(s), logX, z)[0],
+            bounds=(a, b), method="bounded", options={"xatol": 1e-10})
         t = float(np.exp(res.x)) if res.fun <= scores[k] else float(_SCAN[k])
         offset = edge + side * span * t
         rms, coef = residual(offset, logX, z)
@@ -90,7 +91,7 @@ def _monomial(coef: np.ndarray, symbols, sign: float, rounded: bool) -> sympy.Ex
 def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
     rows = evenly_spaced(problem.X.shape[0], _ROWS)
     logX = np.log(problem.X[rows])
-    for name, (forward, inverse, ok) in _TARGETS.items():
+    for name, (forward, inverse, ok) in TARGETS.items():
         if not ok(problem.y):
             continue
         with np.errstate(all="ignore"):

@@ -190,7 +190,7 @@ def _extensions(models, E: torch.Tensor, yc: torch.Tensor, yy: float) -> torch.T
     return ((rr[:, None] - gain).clamp_min(0.0) / yy).nan_to_num(nan=2.0)
 
 
-_TARGETS = {
+TARGETS = {
     "y": (lambda y: y, lambda g: g, lambda y: True),
     "y^2": (lambda y: y * y, sympy.sqrt, lambda y: bool(np.all(y > 0))),
     "1/y": (lambda y: 1 / y, lambda g: 1 / g, lambda y: bool(np.all(y > 0) or np.all(y < 0))),
@@ -203,7 +203,7 @@ def _propose(problem: Problem, solver) -> Iterator[tuple[str, sympy.Expr]]:
                         device=solver.device)
     term, V = dictionary(X, problem.symbols, solver.library)
     solver.check()
-    for name, (forward, inverse, ok) in _TARGETS.items():
+    for name, (forward, inverse, ok) in TARGETS.items():
         y = problem.y[rows]
         if not ok(problem.y):
             continue
