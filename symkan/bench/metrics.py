@@ -4,13 +4,13 @@
   rounded: either every float rounded to 4 significant digits, or a float written with
   at least 4 significant digits replaced by the closed-form constant it rounds (``3.14159``
   → ``pi``, ``0.3333`` → ``1/3``; the constant must appear in the true formula, or be
-  what `sympy.nsimplify` finds from rationals, π and e within the written precision);
+  what `sympy.nsimplify` finds from rationals, π and e within the written precision;
+  `_zero_proof` also tries the difference written in exponentials or with ``asin``, and,
+  for roots, the squares with the signs checked on the sample points);
 * ``symbolic``: SRBench's *symbolic solution*: ``found - true`` or ``found / true``
   simplifies to a constant (not 0 for the ratio), i.e. the law is right up to an offset
   or a scale; as in SRBench, this is also tried with the found formula's floats rounded
   to 3 decimals and those below 1e-4 in size set to 0;
-  (`_zero_proof` also tries the difference written in exponentials, and the squares
-  with the signs checked on the sample points, for roots);
 * ``numeric``: equal to a relative 1e-6 at random points of the domain, but sympy cannot
   show it (``atan(x) + atan(1/x)`` vs ``pi/2``, ``Abs(x - 3)`` vs ``x - 3`` on x > 3);
 * ``different``: anything else.
@@ -236,9 +236,9 @@ def _zero_proof(found, true, vf: np.ndarray, vt: np.ndarray) -> str | None:
 
     In turn: ``found - true`` simplifies to 0; or it does once rewritten in exponentials
     (trigonometric identities such as ``(1 - cos θ)² = 4 sin⁴(θ/2)``, which
-    ``sympy.simplify`` misses), or with ``acos(u) = π/2 - asin(u)``; or, for formulas with roots, ``found² - true²``
-    simplifies to 0 and the two have the same sign at every sample point while ``true``
-    is nowhere 0 there (``sqrt(a)·sqrt(b) = sqrt(a·b)`` holds where ``a, b > 0``, which
+    ``sympy.simplify`` misses), or with ``acos(u) = π/2 - asin(u)``; or, for formulas
+    with roots, ``found² - true²`` simplifies to 0 and the two have the same sign at every
+    sample point while ``true`` is nowhere 0 there (``sqrt(a)·sqrt(b) = sqrt(a·b)`` holds where ``a, b > 0``, which
     variable signs alone cannot tell sympy). On a box, two continuous functions with
     equal squares and no zero differ by a constant sign, which the samples fix.
     """

@@ -24,9 +24,8 @@ from symkan.search.noise import noise_level
 
 #: Every lever, in the order the solver tries them (cheapest and most exact first).
 LEVERS: tuple[str, ...] = ("additive", "composite", "rational", "terms", "offset", "enumerate",
-                           "units",
-                           "groups", "symmetries", "separable", "residual", "transforms",
-                           "kan")
+                           "units", "groups", "symmetries", "separable", "residual",
+                           "transforms", "kan")
 MODEL_SELECTIONS: tuple[str, ...] = ("best", "accuracy", "simplest")
 
 

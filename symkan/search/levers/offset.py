@@ -76,13 +76,18 @@ def best_offset(logX: np.ndarray, z: np.ndarray) -> tuple[float, float, np.ndarr
     return best
 
 
-def _monomial(coef: np.ndarray, symbols, sign: float, rounded: bool) -> sympy.Expr:
+def _monomial(coef: np.ndarray, symbols, sign: float, rounded: bool) -> sympy.Expr | None:
+    """``sign·exp(a)·Π x^p`` from the fit's ``(a, p…)``; ``rounded``: every exponent as
+    the half-integer it is within `_HALF` of (None when one is not)."""
     out = sympy.Float(sign * np.exp(coef[0]))
     for s, p in zip(symbols, coef[1:]):
-        near = round(2 * p) / 2
-        exponent = sympy.Rational(round(2 * p), 2) if rounded else sympy.Float(p)
-        if rounded and abs(p - near) > _HALF:
-            return None
+        if rounded:
+            halves = round(2 * p)
+            if abs(p - halves / 2) > _HALF:
+                return None
+            exponent = sympy.Rational(halves, 2)
+        else:
+            exponent = sympy.Float(p)
         if exponent != 0:
             out = out * s**exponent
     return out
