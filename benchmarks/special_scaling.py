@@ -2,9 +2,10 @@
 
     python benchmarks/special_scaling.py [reports/bench/special/results.jsonl] [--out PNG]
 
-The KAN paper's Figure 3 shape: for each function, the KAN of the paper's best shape at
-every grid of its extension schedule (3 → … → 100), and an MLP with as many parameters
-trained on the same rows, both scored on the same test rows. The points are the
+The KAN paper's Figure 3 shape: for each function, the KAN whose shape and recipe the
+validation rows chose at every grid of its extension schedule (3 → … → 100), and an MLP
+with as many parameters trained on the same rows, both scored on the same test rows; in
+grey, every other shape and recipe trained (``accurate_candidates``). The points are the
 ``scaling`` field of `symkan bench special` records (`symkan.bench.special.accurate_kan`);
 nothing is trained here. Prints one line per function (the grid the validation rows
 chose, and whether the KAN is below the MLP there) and writes the plot (default:
@@ -23,6 +24,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
+
+from symkan.bench.special import kan_param_count, parse_shape
 
 
 def main() -> None:
@@ -43,7 +46,11 @@ def main() -> None:
     below = 0
     for ax, r in zip(axes.flat, records):
         grid, kp, kr, mp, mr = zip(*r["scaling"])
-        ax.loglog(kp, kr, "o-", label="KAN, the paper's best shape")
+        others = [(kan_param_count(parse_shape(c[0]), c[3]), c[-1])
+                  for c in r.get("accurate_candidates", [])]
+        if others:
+            ax.loglog(*zip(*others), ".", color="0.75", ms=4, label="other shapes, recipes")
+        ax.loglog(kp, kr, "o-", label="KAN, shape chosen on val")
         ax.loglog(mp, mr, "s--", label="MLP [2,h,h,1]")
         chosen = grid.index(r["accurate_grid"])
         ax.loglog([kp[chosen]], [kr[chosen]], "k*", ms=11, label="grid chosen on val")

@@ -10,11 +10,15 @@ import torch
 from symkan.bench.problems import get_problem
 from symkan.bench.special import (
     PAPER_COLUMNS,
+    Candidate,
     accurate_kan,
     kan_param_count,
     mlp_baseline,
     mlp_param_count,
     mlp_widths,
+    one_se_pick,
+    parse_shape,
+    rmse_with_error,
     special_record,
     special_table,
 )
@@ -29,6 +33,23 @@ def test_parameter_counts_match_the_modules():
         w = mlp_widths(2, target)
         near = [mlp_param_count((2, h, h, 1)) for h in (w[1] - 1, w[1] + 1) if h >= 1]
         assert all(abs(mlp_param_count(w) - target) <= abs(n - target) for n in near)
+
+
+def test_one_se_rule_prefers_the_smaller_of_indistinguishable_networks():
+    def cand(params, val, se, rmse=1.0):
+        return Candidate((2, 2, 1), 0, 0, params // 9, params, val, se, rmse)
+
+    big, small, worse = cand(900, 1.0e-4, 2e-5), cand(90, 1.15e-4, 3e-5), cand(45, 2e-4, 1e-5)
+    assert one_se_pick([big, small, worse]) is small  # within one standard error of big
+    assert one_se_pick([big, worse]) is big  # 2e-4 is five standard errors away
+    assert one_se_pick([cand(90, 1e-4, 0.0), cand(90, 9e-5, 0.0)]).val_rmse == 9e-5
+    # the delta-method error against the spread of RMSEs over resampled rows
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal(400) * (1 + 3 * rng.random(400))
+    rmse, se = rmse_with_error(e, np.zeros(400))
+    boot = [np.sqrt(np.mean(rng.choice(e, 400) ** 2)) for _ in range(2000)]
+    assert rmse == pytest.approx(np.sqrt(np.mean(e**2)))
+    assert se == pytest.approx(np.std(boot), rel=0.15)
 
 
 def test_mlp_baseline_is_seeded_and_learns():
@@ -56,8 +77,21 @@ def test_special_record_fields():
     train, test = p.sample(200, seed=0), p.sample(100, seed=1)
     rec = special_record(p, _fake_result(p, train), train, test, steps=20, grids=(3, 5))
     assert rec["kan_shape"] == "[2,1,1]" and rec["kan_params"] == kan_param_count([2, 1, 1], 5)
-    assert rec["accurate_shape"] == "[2,3,1,1,1]"  # the paper's best shape for jv
-    assert rec["accurate_params"] == kan_param_count([2, 3, 1, 1, 1], rec["accurate_grid"])
+    # the paper's best shape for jv and two more, without and with grid updates, at every
+    # grid: the one-standard-error rule chose among them on the validation rows
+    cands = rec["accurate_candidates"]
+    assert {c[0] for c in cands} == {"[2,3,1,1,1]", "[2,5,1]", "[2,5,5,1]"}
+    assert sorted({(c[0], c[1], c[3]) for c in cands}) == sorted(
+        (s, u, g) for s in ("[2,3,1,1,1]", "[2,5,1]", "[2,5,5,1]") for u in (0, 3)
+        for g in (3, 5))
+    pick = one_se_pick([Candidate(parse_shape(c[0]), c[1], c[2], c[3],
+                                  kan_param_count(parse_shape(c[0]), c[3]), *c[4:])
+                        for c in cands])
+    assert [rec["accurate_shape"], rec["accurate_grid_updates"], rec["accurate_grid"],
+            rec["accurate_rmse"]] == [f"[{','.join(map(str, pick.shape))}]", pick.updates,
+                                      pick.grid, pick.rmse]
+    assert rec["accurate_params"] == kan_param_count(parse_shape(rec["accurate_shape"]),
+                                                     rec["accurate_grid"])
     assert [row[0] for row in rec["scaling"]] == [3, 5]
     assert rec["formula_rmse"] == pytest.approx(
         np.sqrt(np.mean((test.X.sum(1) - test.y) ** 2)))
@@ -94,7 +128,8 @@ def test_special_table_sits_ours_beside_the_paper():
                        "| [2,2,1] | 4.93e-03 | [2,3,1,1,1] | 1.64e-03 | 5.52e-03 |")
     assert rows[1].startswith("| yv | error | error | error | error | error | [2,2,1] |")
     # jv: 1e-3 beats the MLP's 1e-2 and the paper's 1.64e-3
-    assert "below the MLP of its size: 1/1; at or below the paper's best KAN: 1/1." in table
+    assert ("Our accurate KAN below the MLP of its size: 1/1; at or below the paper's best "
+            "KAN: 1/1." in table)
 
 
 def test_accurate_kan_extends_its_grid_and_scores_every_grid():
@@ -102,7 +137,7 @@ def test_accurate_kan_extends_its_grid_and_scores_every_grid():
     MLP has (about) the KAN's parameter count."""
     p = get_problem("special:ellipeinc")
     train, test = p.sample(400, seed=0), p.sample(200, seed=1)
-    acc = accurate_kan((2, 2, 1, 1), train, test, grids=(3, 10), steps=60, mlp_steps=100)
+    acc = accurate_kan([(2, 2, 1, 1)], train, test, grids=(3, 10), steps=60, mlp_steps=100)
     grids, kan_rmse = [r[0] for r in acc.scaling], [r[2] for r in acc.scaling]
     assert grids == [3, 10] and acc.grid == 10
     assert kan_rmse[1] < 0.5 * kan_rmse[0]
