@@ -196,14 +196,14 @@ def one_se_pick(candidates: Sequence[Candidate]) -> Candidate:
 
 @dataclass(frozen=True)
 class AccurateKAN:
-    shape: tuple[int, ...]
-    grid: int  # the grid with the lowest validation RMSE
+    shape: tuple[int, ...]  # the candidate `one_se_pick` chose: its shape,
+    grid: int  # its grid,
     params: int
-    rmse: float  # test RMSE on that grid
+    rmse: float  # and its test RMSE
     mlp: MLPResult  # an MLP of the same parameter count, trained on the same rows
     # per grid: (grid, KAN params, KAN test RMSE, MLP params, MLP test RMSE)
     scaling: tuple[tuple[int, int, float, int, float], ...]
-    updates: int  # grid updates per grid of the recipe the validation rows chose
+    updates: int  # grid updates per grid of the chosen candidate's recipe
     seconds: float
     candidates: tuple[Candidate, ...] = ()  # every shape, recipe, seed and grid trained
 
