@@ -1,6 +1,6 @@
 """Every KAN `accurate_kan` trains for one special function, and the one it picks.
 
-    python benchmarks/special_shapes.py FUNCTION [SHAPE ...] [--seeds 0,1]
+    python benchmarks/special_shapes.py FUNCTION [SHAPE ...] [--seeds 0,1] [--knots curvature]
 
     python benchmarks/special_shapes.py yv
     python benchmarks/special_shapes.py kv best "[2,3,1]" --seeds 0,1,2
@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("function")
     parser.add_argument("shapes", nargs="*")
     parser.add_argument("--seeds", default="0")
+    parser.add_argument("--knots", default="samples", choices=("samples", "curvature"),
+                        help="the first layer's knots on each grid (Schedule.first)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     problem = get_problem("special:" + args.function)
@@ -38,7 +40,8 @@ def main() -> None:
     shapes = ([best if t == "best" else parse_shape(t) for t in args.shapes]
               or candidate_shapes(best))
     train, test = problem.sample(1000, seed=0), problem.sample(1000, seed=10_000)
-    acc = accurate_kan(shapes, train, test, seeds=[int(s) for s in args.seeds.split(",")])
+    acc = accurate_kan(shapes, train, test, seeds=[int(s) for s in args.seeds.split(",")],
+                       first=args.knots)
     for (shape, updates, seed), runs in groupby(
             acc.candidates, key=lambda c: (c.shape, c.updates, c.seed)):
         runs = list(runs)

@@ -155,3 +155,26 @@ def test_greedy_pruning_finds_the_minimal_graph():
     pruned = train_network(X, y, FitConfig(), torch.device("cpu")).pruned
     assert pruned.model.widths == (2, 1, 1)  # the [2, 5, 1] start lost 4 hidden nodes
     assert int(sum(float(layer.mask.sum()) for layer in pruned.model.layers)) == 3
+
+
+def test_curvature_knots_gather_where_the_edge_bends_and_fit_a_corner_better():
+    """``log(x + 1.02)`` on [-1, 1] bends sharply at the left end. Knots placed by the
+    edge's curvature crowd there (uniform samples would put quantile knots uniformly),
+    the refit keeps the function, and a least-squares spline on those knots fits the
+    function far better (9x in max error) than one on as many uniform knots."""
+    from symkan.kan import spline
+
+    X = torch.linspace(-1, 1, 2001, dtype=torch.float64)[:, None]  # (n, 1)
+    f = torch.log(X + 1.02)
+    layer = KANLayer(1, 1, grid_size=40, generator=_gen())
+    with torch.no_grad():
+        layer.base_weight.zero_()
+        layer.coef.copy_(spline.fit_coefficients(X, f[:, :, None], layer.grid, layer.k))
+        ref = layer(X)
+        curved = layer.with_curvature_grid(X, 10)
+        uniform = layer.with_grid(X, 10, grid_eps=1.0)
+        inner = curved.grid[0, 3:-3]
+        assert int((inner < -0.8).sum()) >= 4  # uniform: 1 of the 11 inner knots
+        assert float((curved(X) - ref).abs().max()) < 0.25 * float((uniform(X) - ref).abs().max())  # 0.11
+    with pytest.raises(ValueError, match="curvature"):
+        KAN([1, 1], generator=_gen()).with_grid(X, 5, first="knots")

@@ -234,6 +234,7 @@ def accurate_kan(
     shapes: Sequence[Sequence[int]], train: Dataset, test: Dataset, *, seed: int = 0,
     grids: Sequence[int] = ACCURATE_GRIDS, steps: int = 200, mlp_steps: int = 1000,
     recipes: Sequence[int] = RECIPES, seeds: Sequence[int] | None = None,
+    first: str = "samples",
 ) -> AccurateKAN:
     """KANs of ``shapes`` trained to the data's limit; the validation rows pick one.
 
@@ -241,7 +242,8 @@ def accurate_kan(
     fit rows through every grid of ``grids`` (float64 L-BFGS until the loss stops falling,
     at most ``steps`` per grid, the next grid initialised from the last), from each of
     ``seeds`` (default: ``seed``) once for each of ``recipes`` (grid updates per grid:
-    `RECIPES`). Every grid of every run is a candidate; the validation rows pick "the"
+    `RECIPES`), the first layer's knots placed by ``first`` (`symkan.kan.schedule.Schedule`).
+    Every grid of every run is a candidate; the validation rows pick "the"
     KAN by the one-standard-error rule (`one_se_pick`). At each grid of its run an MLP
     with as many parameters is trained on the same fit rows (L-BFGS, at most
     ``mlp_steps`` iterations) and both are scored on ``test``.
@@ -268,7 +270,8 @@ def accurate_kan(
 
                 extend_grids(model, X, y, Xv, yv,
                              Schedule(grids=tuple(grids), steps=steps, rtol=1e-6,
-                                      patience=len(grids), updates=updates), on_grid=score)
+                                      patience=len(grids), updates=updates, first=first),
+                             on_grid=score)
     pick = one_se_pick(candidates)  # on the validation rows
     curve = [c for c in candidates
              if (c.shape, c.updates, c.seed) == (pick.shape, pick.updates, pick.seed)]

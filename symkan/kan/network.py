@@ -116,16 +116,7 @@ class KANLayer(nn.Module):
             inner = grid_eps * uniform[:, self.k : self.k + grid_size + 1] + (
                 1 - grid_eps
             ) * adaptive_inner  # (in, G+1)
-            h = (high - low) / grid_size  # (in,)
-            steps = torch.arange(1, self.k + 1, dtype=x.dtype, device=x.device)
-            grid = torch.cat(
-                [
-                    inner[:, :1] - steps.flip(0)[None] * h[:, None],
-                    inner,
-                    inner[:, -1:] + steps[None] * h[:, None],
-                ],
-                dim=1,
-            )  # (in, G+2k+1)
+            grid = _pad_knots(inner, (high - low) / grid_size, (high - low) / grid_size, self.k)
             new = KANLayer(
                 self.in_dim, self.out_dim, grid_size, self.k, dtype=x.dtype
             ).to(x.device)
@@ -133,6 +124,50 @@ class KANLayer(nn.Module):
             new.mask.copy_(self.mask)
             new.base_weight.copy_(self.base_weight)
             new.coef.copy_(spline.fit_coefficients(x, target.transpose(1, 2), grid, self.k))
+        return new
+
+    def with_curvature_grid(
+        self, x: torch.Tensor, grid_size: int | None = None, *, power: float = 0.4,
+        floor: float = 0.5, samples: int = 4001, margin: float = 0.01,
+    ) -> KANLayer:
+        """Like `with_grid`, but the knots follow where the edges bend, not the samples.
+
+        Over the samples' range, each input's knot density is ``b**power + floor *
+        mean(b**power)``, with ``b(x)`` the summed ``|φ''|`` of its outgoing edges (second
+        differences on ``samples`` points): many knots where an edge bends sharply,
+        ``floor`` keeping some everywhere. ``power = 0.4`` equidistributes the error of a
+        piecewise-linear fit (``h² |f''|``, in L2); for cubic splines it is a heuristic.
+        The spline is refitted on the dense points, so the function is kept. Uniform
+        inputs make quantile knots uniform; these are not, which is what a corner such as
+        ``y**x`` near ``y = 0`` needs.
+        """
+        grid_size = grid_size or self.grid_size
+        with torch.no_grad():
+            xs = torch.sort(x, dim=0).values  # (batch, in)
+            span = (xs[-1] - xs[0]).clamp_min(1e-6)
+            low, high = xs[0] - margin * span, xs[-1] + margin * span  # (in,)
+            t = torch.linspace(0, 1, samples, dtype=x.dtype, device=x.device)
+            dense = low + t[:, None] * (high - low)  # (samples, in)
+            acts = self.activations(dense)  # (samples, out, in)
+            bend = (acts[2:] - 2 * acts[1:-1] + acts[:-2]).abs().sum(1) ** power  # (s-2, in)
+            density = bend + floor * bend.mean(0, keepdim=True) + 1e-300
+            mass = torch.cat([torch.zeros_like(density[:1]), density.cumsum(0)])  # (s-1, in)
+            mass = mass / mass[-1:]
+            at = (dense[:-1] + dense[1:]) / 2  # (s-1, in): the mass is known between points
+            at[0], at[-1] = low, high
+            levels = torch.linspace(0, 1, grid_size + 1, dtype=x.dtype, device=x.device)
+            inner = torch.stack([_interp(levels, mass[:, i].contiguous(), at[:, i])
+                                 for i in range(self.in_dim)])  # (in, G+1)
+            inner[:, 0], inner[:, -1] = low, high
+            grid = _pad_knots(inner, inner[:, 1] - inner[:, 0], inner[:, -1] - inner[:, -2],
+                              self.k)
+            new = KANLayer(self.in_dim, self.out_dim, grid_size, self.k, dtype=x.dtype)
+            new = new.to(x.device)
+            new.grid.copy_(grid)
+            new.mask.copy_(self.mask)
+            new.base_weight.copy_(self.base_weight)
+            target = self.spline_part(dense)  # (samples, out, in)
+            new.coef.copy_(spline.fit_coefficients(dense, target.transpose(1, 2), grid, self.k))
         return new
 
     def select(self, inputs: torch.Tensor, outputs: torch.Tensor) -> KANLayer:
@@ -230,13 +265,22 @@ class KAN(nn.Module):
             getattr(new, name).copy_(getattr(self, name))
         return new.to(self.in_shift.device)
 
-    def with_grid(self, X: torch.Tensor, grid_size: int | None = None) -> KAN:
-        """A new network with every layer's grid fitted to the samples (extension if larger)."""
+    def with_grid(
+        self, X: torch.Tensor, grid_size: int | None = None, *, first: str = "samples",
+    ) -> KAN:
+        """A new network with every layer's grid fitted to the samples (extension if larger).
+
+        ``first="curvature"`` places the first layer's knots where its edges bend
+        (`KANLayer.with_curvature_grid`) instead of by the samples.
+        """
         with torch.no_grad():
             inputs = [h for h, _ in self.trace(X)]
-        return self._with_layers(
-            [layer.with_grid(h, grid_size) for layer, h in zip(self.layers, inputs)]
-        )
+        layers = [layer.with_grid(h, grid_size) for layer, h in zip(self.layers, inputs)]
+        if first == "curvature":
+            layers[0] = self.layers[0].with_curvature_grid(inputs[0], grid_size)
+        elif first != "samples":
+            raise ValueError(f"first={first!r} is not 'samples' or 'curvature'")
+        return self._with_layers(layers)
 
     def select(self, keep: Sequence[torch.Tensor]) -> KAN:
         """A new network keeping node indices ``keep[l]`` of each layer (input … output)."""
@@ -250,3 +294,19 @@ class KAN(nn.Module):
             new.out_shift.copy_(self.out_shift[keep[-1]])
             new.out_scale.copy_(self.out_scale[keep[-1]])
         return new.to(self.in_shift.device)
+
+
+def _pad_knots(inner: torch.Tensor, h_low: torch.Tensor, h_high: torch.Tensor,
+               k: int) -> torch.Tensor:
+    """``(in, G+1)`` inner knots → ``(in, G+2k+1)``: ``k`` more each side, spaced like
+    the end intervals (``h_low``, ``h_high``: ``(in,)``)."""
+    steps = torch.arange(1, k + 1, dtype=inner.dtype, device=inner.device)
+    return torch.cat([inner[:, :1] - steps.flip(0)[None] * h_low[:, None], inner,
+                      inner[:, -1:] + steps[None] * h_high[:, None]], dim=1)
+
+
+def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
+    """`numpy.interp` for increasing ``xp``, in torch."""
+    i = torch.searchsorted(xp, x).clamp(1, len(xp) - 1)
+    w = (x - xp[i - 1]) / (xp[i] - xp[i - 1]).clamp_min(1e-300)
+    return fp[i - 1] + w.clamp(0, 1) * (fp[i] - fp[i - 1])

@@ -45,6 +45,9 @@ class Schedule:
     # before the phase's own training; hidden layers' inputs drift while they train
     updates: int = 0
     update_steps: int = 10
+    # the first layer's knots on each new grid: "samples" (uniform blended with the
+    # samples' quantiles) or "curvature" (where its edges bend: `KAN.with_grid`)
+    first: str = "samples"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def extend_grids(
     since_best = 0
     for n, grid in enumerate(schedule.grids):
         if grid != model.grid_size or n > 0:
-            model = model.with_grid(X, grid)  # extension, or an update on the same grid
+            model = model.with_grid(X, grid, first=schedule.first)  # extension or update
         cb = None if on_step is None else (lambda s, loss, g=grid: on_step(g, s, loss))
         for _ in range(schedule.updates):
             warm = TrainConfig(steps=schedule.update_steps)
