@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("function")
     parser.add_argument("shapes", nargs="*")
     parser.add_argument("--seeds", default="0")
-    parser.add_argument("--knots", default="samples", choices=("samples", "curvature"),
+    parser.add_argument("--knots", default="curvature", choices=("samples", "curvature"),
                         help="the first layer's knots on each grid (Schedule.first)")
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -234,7 +234,7 @@ def accurate_kan(
     shapes: Sequence[Sequence[int]], train: Dataset, test: Dataset, *, seed: int = 0,
     grids: Sequence[int] = ACCURATE_GRIDS, steps: int = 200, mlp_steps: int = 1000,
     recipes: Sequence[int] = RECIPES, seeds: Sequence[int] | None = None,
-    first: str = "samples",
+    first: str = "curvature",
 ) -> AccurateKAN:
     """KANs of ``shapes`` trained to the data's limit; the validation rows pick one.
 
@@ -242,7 +242,8 @@ def accurate_kan(
     fit rows through every grid of ``grids`` (float64 L-BFGS until the loss stops falling,
     at most ``steps`` per grid, the next grid initialised from the last), from each of
     ``seeds`` (default: ``seed``) once for each of ``recipes`` (grid updates per grid:
-    `RECIPES`), the first layer's knots placed by ``first`` (`symkan.kan.schedule.Schedule`).
+    `RECIPES`), the first layer's knots on each new grid placed by ``first`` (default:
+    where its edges bend; `symkan.kan.schedule.Schedule`).
     Every grid of every run is a candidate; the validation rows pick "the"
     KAN by the one-standard-error rule (`one_se_pick`). At each grid of its run an MLP
     with as many parameters is trained on the same fit rows (L-BFGS, at most
@@ -367,8 +368,9 @@ def special_table(records: Sequence[dict]) -> str:
         "(x, y in [0, 1]; y in [0.1, 1] for yv and kv); the paper's are as printed, on its "
         "own ranges, which it does not state. Compare shapes and orders of magnitude, not "
         "digits. *Accurate KAN*: the paper's best shape, `[2,5,1]` and `[2,5,5,1]`, each "
-        "through grid extension 3 → 5 → 10 → 20 → 50 → 100 with float64 L-BFGS to "
-        "convergence on each grid, without and with grid updates; shape, recipe and grid "
+        "through grid extension 3 → 5 → 10 → 20 → 50 → 100 (first-layer knots placed "
+        "where its edges bend) with float64 L-BFGS to convergence on each grid, without "
+        "and with grid updates; shape, recipe and grid "
         "chosen on 20 % validation rows by the one-standard-error rule (the smallest "
         "network within one standard error of the lowest validation RMSE; "
         "`symkan.bench.special.accurate_kan`); the MLP has as many parameters as the "
