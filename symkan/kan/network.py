@@ -105,10 +105,8 @@ class KANLayer(nn.Module):
         """
         grid_size = grid_size or self.grid_size
         with torch.no_grad():
-            target = self.spline_part(x)  # (batch, out, in)
             xs = torch.sort(x, dim=0).values  # (batch, in)
-            span = (xs[-1] - xs[0]).clamp_min(1e-6)
-            low, high = xs[0] - margin * span, xs[-1] + margin * span  # (in,)
+            low, high = _covering(xs, margin)  # (in,)
             uniform = spline.uniform_grid(low, high, grid_size, self.k)  # (in, G+2k+1)
             q = torch.linspace(0, x.shape[0] - 1, grid_size + 1, device=x.device).round().long()
             adaptive_inner = xs[q].T.clone()  # (in, G+1)
@@ -117,14 +115,7 @@ class KANLayer(nn.Module):
                 1 - grid_eps
             ) * adaptive_inner  # (in, G+1)
             grid = _pad_knots(inner, (high - low) / grid_size, (high - low) / grid_size, self.k)
-            new = KANLayer(
-                self.in_dim, self.out_dim, grid_size, self.k, dtype=x.dtype
-            ).to(x.device)
-            new.grid.copy_(grid)
-            new.mask.copy_(self.mask)
-            new.base_weight.copy_(self.base_weight)
-            new.coef.copy_(spline.fit_coefficients(x, target.transpose(1, 2), grid, self.k))
-        return new
+        return self._refitted(grid, x)
 
     def with_curvature_grid(
         self, x: torch.Tensor, grid_size: int | None = None, *, power: float = 0.4,
@@ -143,9 +134,7 @@ class KANLayer(nn.Module):
         """
         grid_size = grid_size or self.grid_size
         with torch.no_grad():
-            xs = torch.sort(x, dim=0).values  # (batch, in)
-            span = (xs[-1] - xs[0]).clamp_min(1e-6)
-            low, high = xs[0] - margin * span, xs[-1] + margin * span  # (in,)
+            low, high = _covering(x, margin)  # (in,)
             t = torch.linspace(0, 1, samples, dtype=x.dtype, device=x.device)
             dense = low + t[:, None] * (high - low)  # (samples, in)
             acts = self.activations(dense)  # (samples, out, in)
@@ -161,13 +150,19 @@ class KANLayer(nn.Module):
             inner[:, 0], inner[:, -1] = low, high
             grid = _pad_knots(inner, inner[:, 1] - inner[:, 0], inner[:, -1] - inner[:, -2],
                               self.k)
-            new = KANLayer(self.in_dim, self.out_dim, grid_size, self.k, dtype=x.dtype)
-            new = new.to(x.device)
+        return self._refitted(grid, dense)
+
+    def _refitted(self, grid: torch.Tensor, x: torch.Tensor) -> KANLayer:
+        """A new layer on knots ``grid`` whose splines are fitted by least squares to this
+        layer's on the points ``x`` (base weights and mask copied)."""
+        with torch.no_grad():
+            new = KANLayer(self.in_dim, self.out_dim, grid.shape[1] - 2 * self.k - 1, self.k,
+                           dtype=x.dtype).to(x.device)
             new.grid.copy_(grid)
             new.mask.copy_(self.mask)
             new.base_weight.copy_(self.base_weight)
-            target = self.spline_part(dense)  # (samples, out, in)
-            new.coef.copy_(spline.fit_coefficients(dense, target.transpose(1, 2), grid, self.k))
+            target = self.spline_part(x)  # (batch, out, in)
+            new.coef.copy_(spline.fit_coefficients(x, target.transpose(1, 2), grid, self.k))
         return new
 
     def select(self, inputs: torch.Tensor, outputs: torch.Tensor) -> KANLayer:
@@ -273,13 +268,13 @@ class KAN(nn.Module):
         ``first="curvature"`` places the first layer's knots where its edges bend
         (`KANLayer.with_curvature_grid`) instead of by the samples.
         """
+        if first not in ("samples", "curvature"):
+            raise ValueError(f"first={first!r} is not 'samples' or 'curvature'")
         with torch.no_grad():
             inputs = [h for h, _ in self.trace(X)]
-        layers = [layer.with_grid(h, grid_size) for layer, h in zip(self.layers, inputs)]
-        if first == "curvature":
-            layers[0] = self.layers[0].with_curvature_grid(inputs[0], grid_size)
-        elif first != "samples":
-            raise ValueError(f"first={first!r} is not 'samples' or 'curvature'")
+        layers = [layer.with_curvature_grid(h, grid_size) if n == 0 and first == "curvature"
+                  else layer.with_grid(h, grid_size)
+                  for n, (layer, h) in enumerate(zip(self.layers, inputs))]
         return self._with_layers(layers)
 
     def select(self, keep: Sequence[torch.Tensor]) -> KAN:
@@ -294,6 +289,13 @@ class KAN(nn.Module):
             new.out_shift.copy_(self.out_shift[keep[-1]])
             new.out_scale.copy_(self.out_scale[keep[-1]])
         return new.to(self.in_shift.device)
+
+
+def _covering(x: torch.Tensor, margin: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(low, high)`` per column of the samples ``x``, widened by ``margin`` of the span."""
+    lo, hi = x.min(0).values, x.max(0).values
+    span = (hi - lo).clamp_min(1e-6)
+    return lo - margin * span, hi + margin * span
 
 
 def _pad_knots(inner: torch.Tensor, h_low: torch.Tensor, h_high: torch.Tensor,
