@@ -1,15 +1,18 @@
 """Test RMSE against parameter count, KAN beside MLP, for the special-function suite.
 
     python benchmarks/special_scaling.py [reports/bench/special/results.jsonl] [--out PNG]
+                                         [--seed S]
 
 The KAN paper's Figure 3 shape: for each function, the KAN whose shape and recipe the
 validation rows chose at every grid of its extension schedule (3 → … → 100), and an MLP
 with as many parameters trained on the same rows, both scored on the same test rows; in
 grey, every other shape and recipe trained (``accurate_candidates``). The points are the
 ``scaling`` field of `symkan bench special` records (`symkan.bench.special.accurate_kan`);
-nothing is trained here. Prints one line per function (the grid the validation rows
-chose, and whether the KAN is below the MLP there) and writes the plot (default:
-``scaling.png`` beside the results).
+nothing is trained here. The plot shows one seed's runs (``--seed``, default 0). Prints
+one line per function and seed (the grid the validation rows chose, and whether the KAN
+is below the MLP there), then, where there are several seeds, each function's median
+over seeds, KAN against MLP (as `symkan.bench.special.special_table` counts), and writes
+the plot (default: ``scaling.png`` beside the results).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -33,13 +37,15 @@ def main() -> None:
     parser.add_argument("results", nargs="?", type=Path,
                         default=Path("reports/bench/special/results.jsonl"))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=0, help="the seed whose runs are drawn")
     args = parser.parse_args()
-    records = [json.loads(line) for line in args.results.read_text().splitlines()
-               if line.strip()]
-    records = [r for r in records if r.get("scaling")]
+    every = [json.loads(line) for line in args.results.read_text().splitlines()
+             if line.strip()]
+    every = [r for r in every if r.get("scaling")]
+    records = [r for r in every if int(r.get("seed", 0)) == args.seed]
     if not records:
-        raise SystemExit(f"{args.results}: no record has a 'scaling' field; run "
-                         "`symkan bench special` first")
+        raise SystemExit(f"{args.results}: no record of seed {args.seed} has a 'scaling' "
+                         "field; run `symkan bench special` first")
     cols = 5
     rows = math.ceil(len(records) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
@@ -65,7 +71,8 @@ def main() -> None:
         ax.yaxis.set_minor_formatter(NullFormatter())
         wins = kr[chosen] < mr[chosen]
         below += wins
-        print(f"{r['problem']:>16}: grid {r['accurate_grid']:>3}, KAN {kr[chosen]:.2e} "
+        print(f"{r['problem']:>16} seed {r.get('seed', 0)}: grid {r['accurate_grid']:>3}, "
+              f"KAN {kr[chosen]:.2e} "
               f"({kp[chosen]} params), MLP {mr[chosen]:.2e} ({mp[chosen]}): "
               f"{'KAN below' if wins else 'MLP below'}")
     for ax in list(axes.flat)[len(records):]:
@@ -76,7 +83,27 @@ def main() -> None:
     fig.tight_layout()
     out = args.out or args.results.with_name("scaling.png")
     fig.savefig(out, dpi=110)
-    print(f"KAN below the MLP of its size: {below}/{len(records)}; plot: {out}")
+    print(f"seed {args.seed}: KAN below the MLP of its size: {below}/{len(records)}; "
+          f"plot: {out}")
+    _medians(every)
+
+
+def _medians(records: list[dict]) -> None:
+    """Per function, the median over seeds of the chosen KAN's and its MLP's test RMSE."""
+    by: dict[str, list[dict]] = {}
+    for r in records:
+        by.setdefault(r["problem"], []).append(r)
+    if all(len(rs) < 2 for rs in by.values()):
+        return
+    below = 0
+    for name, rs in by.items():
+        kan = statistics.median(r["accurate_rmse"] for r in rs)
+        mlp = statistics.median(r["mlp_rmse"] for r in rs)
+        below += kan < mlp
+        runs = ", ".join(f"{r['accurate_rmse']:.1e}/{r['mlp_rmse']:.1e}" for r in rs)
+        print(f"{name:>16}: median over {len(rs)} seeds KAN {kan:.2e}, MLP {mlp:.2e} "
+              f"({'KAN' if kan < mlp else 'MLP'} below; KAN/MLP per seed: {runs})")
+    print(f"medians over seeds: KAN below the MLP of its size: {below}/{len(by)}")
 
 
 if __name__ == "__main__":

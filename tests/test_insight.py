@@ -147,6 +147,10 @@ def test_log_gradients_of_the_network_match_finite_differences(relativistic):
         with torch.no_grad():
             return net(torch.as_tensor(A))[:, 0].numpy()
 
+    # the grid ends at the rows' extremes: there an edge's spline meets its linear tail,
+    # its second derivative jumps and central differences are only first-order accurate
+    full = relativistic.X_test
+    X = X[((X > full.min(0)) & (X < full.max(0))).all(1)]
     f, grad = network_gradients(net, [0, 1, 2], X)
     np.testing.assert_allclose(f, fn(X))
     np.testing.assert_allclose(log_gradients(X, f, grad), _log_fd(fn, X), rtol=1e-5, atol=1e-7)

@@ -50,15 +50,47 @@ def test_network_trace_reproduces_forward():
     assert torch.allclose(h * net.out_scale + net.out_shift, net(X))
 
 
+def _tailed_naive(x: torch.Tensor, grid: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """The recursion inside the grid; outside, the end value plus the end slope (autograd
+    through the recursion at the end) times the distance: linear tails, built naively."""
+    low, high = grid[:, k], grid[:, -k - 1]
+    end = torch.minimum(torch.maximum(x, low), high).detach().requires_grad_()
+    at_end = spline.cox_de_boor(end, grid, k)[-1]  # (batch, in, coeff)
+    slope = torch.stack([torch.autograd.grad(at_end[..., c].sum(), end, retain_graph=True)[0]
+                         for c in range(at_end.shape[-1])], -1)
+    tail = at_end.detach() + (x - end.detach())[..., None] * slope
+    inside = ((x >= low) & (x <= high))[..., None]
+    return torch.where(inside, spline.cox_de_boor(x, grid, k)[-1], tail)
+
+
 def test_basis_derivative_matches_autograd_through_the_recursion():
     grid = spline.uniform_grid(torch.tensor([-1.0, 0.0]), torch.tensor([1.0, 3.0]), 7, 3)
     grid = (grid + torch.rand(grid.shape, generator=_gen(5)) * 0.05).double()  # uneven knots
     x = (torch.rand(200, 2, generator=_gen(6), dtype=torch.float64) * 5 - 1.5).requires_grad_()
     w = torch.randn(200, 2, 10, generator=_gen(7), dtype=torch.float64)
     fast, = torch.autograd.grad((spline.basis(x, grid, 3) * w).sum(), x)
-    naive, = torch.autograd.grad((spline.cox_de_boor(x, grid, 3)[-1] * w).sum(), x)
+    naive, = torch.autograd.grad((_tailed_naive(x, grid) * w).sum(), x)
     assert torch.allclose(fast, naive, atol=1e-12)
-    assert torch.equal(spline.basis(x, grid, 3), spline.cox_de_boor(x, grid, 3)[-1])
+    assert torch.allclose(spline.basis(x, grid, 3), _tailed_naive(x, grid), atol=1e-12)
+    inside = ((x >= grid[:, 3]) & (x <= grid[:, -4])).all(1)
+    assert 0 < inside.sum() < len(x)  # both inside the grid and on its tails
+    assert torch.equal(spline.basis(x, grid, 3)[inside], spline.cox_de_boor(x, grid, 3)[-1][inside])
+
+
+def test_splines_continue_linearly_beyond_the_grid():
+    """An edge keeps its end value and slope past the grid, where the recursion alone
+    would fall to zero over the padding intervals (a row past the fit rows' range)."""
+    layer = KANLayer(1, 1, grid_size=5, generator=_gen(8))
+    ends = torch.tensor([[-1.0], [1.0]], dtype=torch.float64, requires_grad=True)
+    at_ends = layer.spline_part(ends)[:, 0, 0]
+    slope, = torch.autograd.grad(at_ends.sum(), ends)  # (2, 1)
+    out = torch.tensor([[1.5], [3.0], [-1.2], [-2.5]], dtype=torch.float64)
+    side = (out[:, 0] > 0).long()  # the nearer end
+    line = at_ends.detach()[side] + slope[side, 0] * (out[:, 0] - ends.detach()[side, 0])
+    with torch.no_grad():
+        assert torch.allclose(layer.spline_part(out)[:, 0, 0], line, atol=1e-12)
+        assert slope.abs().min() > 1e-3  # a real slope, not a flat tail
+    assert spline.basis(out, layer.grid, 3).sum(-1).allclose(torch.ones(4, 1, dtype=out.dtype))
 
 
 def test_cached_first_layer_basis_gives_the_same_network():

@@ -36,7 +36,15 @@ def uniform_grid(
 
 
 def basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
-    """B-spline basis of order ``k`` at ``x`` by the Cox-de Boor recursion.
+    """B-spline basis of order ``k`` at ``x`` by the Cox-de Boor recursion, with linear tails.
+
+    Inside the grid's inner range ``[t_k, t_{G+k}]`` these are the usual B-splines.
+    Beyond it each basis function goes on along its tangent at the nearer end, so every
+    spline ``sum_c coef_c B_c`` continues as a straight line with its end value and slope
+    (as a natural spline does) instead of falling to zero over the ``k`` padding
+    intervals. A row a little outside the training rows' range, or a hidden node driven
+    past the range its grid was fitted on, then gets the edge's trend, not its base
+    branch alone.
 
     Differentiable in ``x`` through the closed-form derivative of a B-spline (one
     backward node instead of the recursion's dozens; the grid gets no gradient).
@@ -48,12 +56,37 @@ def basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
 
     Returns
     -------
-    (batch, in, G + k) basis values; they sum to 1 inside the grid's inner range.
+    (batch, in, G + k) basis values; they sum to 1 everywhere (inside the grid and on
+    its tails).
+
+    Examples
+    --------
+    >>> grid = uniform_grid(torch.tensor([0.0]), torch.tensor([1.0]), 4, 3)
+    >>> coef = torch.arange(7.0)  # these coefficients make the line 4x + 1 on [0, 1]
+    >>> x = torch.tensor([[0.5], [1.0], [2.0], [-1.0]])  # and the tails go on along it
+    >>> (basis(x, grid, 3)[:, 0] @ coef).tolist()
+    [3.0, 5.0, 9.0, -3.0]
     """
     if x.requires_grad and k > 0:
         return _Basis.apply(x, grid, k)
     with torch.no_grad():
-        return cox_de_boor(x, grid, k)[-1]
+        return _tailed(x, grid, k)[0]
+
+
+def _tailed(x: torch.Tensor, grid: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The basis at ``x`` with linear tails and its derivative in ``x``, both
+    ``(batch, in, G + k)``: the recursion at ``x`` clamped to the inner range, plus the
+    distance past the end times the basis' slope there."""
+    low, high = grid[:, k], grid[:, -k - 1]  # (in,)
+    inner = torch.minimum(torch.maximum(x, low), high)  # (batch, in)
+    orders = cox_de_boor(inner, grid, k)
+    if k == 0:  # piecewise constant: flat tails
+        return orders[-1], torch.zeros_like(orders[-1])
+    g = grid.unsqueeze(0)
+    left = k / (g[..., k:-1] - g[..., : -(k + 1)])  # (1, in, G + k)
+    right = k / (g[..., k + 1 :] - g[..., 1:-k])
+    slope = orders[-2][..., :-1] * left - orders[-2][..., 1:] * right  # (batch, in, G + k)
+    return orders[-1] + (x - inner).unsqueeze(-1) * slope, slope
 
 
 def cox_de_boor(x: torch.Tensor, grid: torch.Tensor, k: int) -> list[torch.Tensor]:
@@ -75,22 +108,18 @@ def cox_de_boor(x: torch.Tensor, grid: torch.Tensor, k: int) -> list[torch.Tenso
 
 
 class _Basis(torch.autograd.Function):
-    """``d B_{i,k} / dx = k (B_{i,k-1} / (t_{i+k} - t_i) - B_{i+1,k-1} / (t_{i+k+1} - t_{i+1}))``."""
+    """``d B_{i,k} / dx = k (B_{i,k-1} / (t_{i+k} - t_i) - B_{i+1,k-1} / (t_{i+k+1} - t_{i+1}))``
+    inside the grid; on the linear tails, that slope at the nearer end."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
-        orders = cox_de_boor(x, grid, k)
-        ctx.save_for_backward(orders[-2], grid)
-        ctx.k = k
-        return orders[-1]
+        values, slope = _tailed(x, grid, k)
+        ctx.save_for_backward(slope)
+        return values
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        lower, grid = ctx.saved_tensors  # lower: order k - 1, (batch, in, G + k + 1)
-        k, g = ctx.k, grid.unsqueeze(0)
-        left = k / (g[..., k:-1] - g[..., : -(k + 1)])  # (1, in, G + k)
-        right = k / (g[..., k + 1 :] - g[..., 1:-k])
-        slope = lower[..., :-1] * left - lower[..., 1:] * right  # (batch, in, G + k)
+        (slope,) = ctx.saved_tensors  # (batch, in, G + k)
         return (grad * slope).sum(-1), None, None
 
 
