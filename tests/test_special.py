@@ -132,7 +132,10 @@ def test_special_table_sits_ours_beside_the_paper():
     assert rows[1].startswith("| yv | error | error | error | error | error | [2,2,1] |")
     # jv: 1e-3 beats the MLP's 1e-2 and the paper's 1.64e-3
     assert ("Our accurate KAN below the MLP of its size: 1/1; at or below the paper's best "
-            "KAN: 1/1." in table)
+            "KAN: 1/1 (medians over 2 seeds)." in table)
+    assert "medians over the 2 seeds run" in table
+    one = special_table(records[:1])
+    assert "KAN: 1/1." in one and "seeds" not in one
 
 
 def test_accurate_kan_extends_its_grid_and_scores_every_grid():
